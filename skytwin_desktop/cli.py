@@ -1,0 +1,130 @@
+"""The `skytwin-desktop` command: starts the tray app, or runs one command and exits.
+
+Every failure the person can cause or fix ends in one line on stderr and a non-zero exit code;
+unexpected ones are logged in full (redacted) and summarised in one line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Callable, Sequence
+from typing import NoReturn
+
+from skytwin_desktop import __version__
+from skytwin_desktop.composition import AppContext, build_context
+from skytwin_desktop.config import Config
+from skytwin_desktop.domain import PAUSE_REASON_MAX
+from skytwin_desktop.errors import SkytwinError
+from skytwin_desktop.status import format_report, pause_line, read_status
+from skytwin_desktop.store import users
+
+PROG = "skytwin-desktop"
+log = logging.getLogger(__name__)
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage mistake is one line rather than a usage block."""
+
+    def error(self, message: str) -> NoReturn:
+        message = message.replace("argument COMMAND: invalid choice:", "unknown command")
+        self.exit(2, f"{self.prog}: {message} (see '{PROG} --help')\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog=PROG,
+        description="SkyTwin Desktop: your delegated-action assistant in the system tray. "
+        "With no command, starts the tray app.",
+    )
+    parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    commands.add_parser("run", help="start the tray app (the default)")
+    status = commands.add_parser("status", help="show the twin's state: pause, connectors, approvals")
+    status.add_argument("--json", action="store_true", help="print machine-readable JSON")
+    pause = commands.add_parser("pause", help="stop all auto-execution; actions wait in Approvals")
+    pause.add_argument("--reason", metavar="TEXT", help=f"why (at most {PAUSE_REASON_MAX} characters)")
+    commands.add_parser("resume", help="let actions your settings allow run by themselves again")
+    commands.add_parser("migrate", help="bring the database to this version's schema (also done at start)")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    context: AppContext | None = None
+    try:
+        context = build_context(Config.from_env())
+        return _COMMANDS[args.command or "run"](context, args)
+    except SkytwinError as exc:
+        log.error("%s", exc)
+        print(f"{PROG}: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:  # noqa: BLE001 - the last line of defence against a traceback
+        log.exception("Unexpected failure")
+        where = f"; details in {context.log_path}" if context else ""
+        print(f"{PROG}: unexpected error: {type(exc).__name__}{where}", file=sys.stderr)
+        return 1
+    finally:
+        if context is not None:
+            context.close()
+
+
+def _run(context: AppContext, _args: argparse.Namespace) -> int:
+    from skytwin_desktop.ui.tray import run_tray  # Qt is loaded only when a window is wanted
+
+    return run_tray(context)
+
+
+def _status(context: AppContext, args: argparse.Namespace) -> int:
+    with context.session() as session:
+        report = read_status(
+            session, context.user_id, operator_paused=context.config.auto_execute_disabled, now=context.clock()
+        )
+    print(json.dumps(report.to_json(), indent=2) if args.json else format_report(report))
+    return 0
+
+
+def _pause(context: AppContext, args: argparse.Namespace) -> int:
+    with context.session() as session:
+        users.pause(session, context.user_id, now=context.clock(), reason=args.reason)
+    return _print_pause(context)
+
+
+def _resume(context: AppContext, _args: argparse.Namespace) -> int:
+    with context.session() as session:
+        users.resume(session, context.user_id)
+    return _print_pause(context)
+
+
+def _print_pause(context: AppContext) -> int:
+    with context.session() as session:
+        report = read_status(
+            session, context.user_id, operator_paused=context.config.auto_execute_disabled, now=context.clock()
+        )
+    print(f"Auto-execution: {pause_line(report)}")
+    return 0
+
+
+def _migrate(context: AppContext, _args: argparse.Namespace) -> int:
+    result = context.migration
+    if not result.changed:
+        print(f"Database {context.config.database_path} is at schema {result.to_revision}; nothing to do.")
+    else:
+        print(f"Database {context.config.database_path} migrated from {result.from_revision or 'empty'} "
+              f"to {result.to_revision}.")
+        if result.backup:
+            print(f"A copy from before the migration is at {result.backup}.")
+    return 0
+
+
+_COMMANDS: dict[str, Callable[[AppContext, argparse.Namespace], int]] = {
+    "run": _run,
+    "status": _status,
+    "pause": _pause,
+    "resume": _resume,
+    "migrate": _migrate,
+}

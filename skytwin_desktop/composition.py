@@ -1,0 +1,76 @@
+"""The composition root: the one place that builds the store, logging and (later) connectors and
+scheduler from a `Config`, and hands the result to the CLI or the tray."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import tzlocal
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from skytwin_desktop.clock import Clock, utc_now
+from skytwin_desktop.config import Config
+from skytwin_desktop.datadir import ensure_data_dir
+from skytwin_desktop.logs import configure_logging
+from skytwin_desktop.store.migrate import MigrationResult, open_and_migrate
+from skytwin_desktop.store.users import ensure_local_user
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class AppContext:
+    config: Config
+    engine: Engine
+    sessions: sessionmaker[Session]
+    user_id: int
+    clock: Clock
+    log_path: Path
+    migration: MigrationResult
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """A session in one transaction: committed on success, rolled back on error."""
+        with self.sessions.begin() as session:
+            yield session
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+def build_context(config: Config, clock: Clock = utc_now) -> AppContext:
+    """Prepare the data folder, logging and database (migrating it), and the local person."""
+    ensure_data_dir(config.data_dir)
+    log_path = configure_logging(config.log_dir, config.log_level)
+    migration = open_and_migrate(config.database_path, config.backup_dir)
+    sessions = sessionmaker(migration.engine, expire_on_commit=False)
+    with sessions.begin() as session:
+        user_id = ensure_local_user(session, timezone=local_timezone_name()).id
+    log.info("Started with data folder %s (schema %s)", config.data_dir, migration.to_revision)
+    return AppContext(
+        config=config,
+        engine=migration.engine,
+        sessions=sessions,
+        user_id=user_id,
+        clock=clock,
+        log_path=log_path,
+        migration=migration,
+    )
+
+
+def local_timezone_name() -> str:
+    """The machine's IANA zone as a starting value for the person's own (they can change it)."""
+    try:
+        name = tzlocal.get_localzone_name()
+        if name:
+            ZoneInfo(name)
+            return name
+    except (ZoneInfoNotFoundError, ValueError, OSError, LookupError) as exc:
+        log.warning("Could not tell the local timezone (%s); using UTC", exc)
+    return "UTC"

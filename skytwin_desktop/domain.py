@@ -1,0 +1,78 @@
+"""The small vocabularies shared by the core, the store and the UI.
+
+Kept in one place so the database CHECK constraints, the policy code and the CLI can never
+disagree about which words are valid.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class TrustTier(StrEnum):
+    """How much the person lets the twin do without asking, lowest first."""
+
+    OBSERVER = "observer"
+    SUGGEST = "suggest"
+    LOW_AUTONOMY = "low_autonomy"
+    MODERATE_AUTONOMY = "moderate_autonomy"
+    HIGH_AUTONOMY = "high_autonomy"
+
+    @property
+    def label(self) -> str:
+        return TRUST_TIER_LABELS[self]
+
+
+TRUST_TIER_LABELS: dict[TrustTier, str] = {
+    TrustTier.OBSERVER: "Just watch",
+    TrustTier.SUGGEST: "Ask me first",
+    TrustTier.LOW_AUTONOMY: "Handle small stuff",
+    TrustTier.MODERATE_AUTONOMY: "Handle most things",
+    TrustTier.HIGH_AUTONOMY: "Full autopilot",
+}
+
+
+class Connector(StrEnum):
+    """The Google services the twin reads; the names used in the CLI, JSON and database."""
+
+    GMAIL = "gmail"
+    CALENDAR = "calendar"
+
+    @property
+    def title(self) -> str:
+        return {"gmail": "Gmail", "calendar": "Calendar"}[self.value]
+
+
+class HealthStatus(StrEnum):
+    """A connector's stored health. Anything but `connected` means the twin is not reading it."""
+
+    CONNECTED = "connected"
+    NEEDS_REAUTH = "needs_reauth"
+    DISABLED = "disabled"
+
+
+class ApprovalStatus(StrEnum):
+    PENDING = "pending"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    EXPIRED = "expired"
+
+
+class Urgency(StrEnum):
+    """How soon an approval expires if the person does not answer it."""
+
+    IMMEDIATE = "immediate"
+    NORMAL = "normal"
+    LOW = "low"
+
+
+class Confirmation(StrEnum):
+    """How many separate confirmations the person must give before an action runs."""
+
+    NONE = "none"
+    SINGLE = "single"
+    DUAL = "dual"
+
+
+PAUSE_REASON_MAX = 500
+"""Longest pause reason kept, in characters (enforced by the CLI, UI and database alike)."""

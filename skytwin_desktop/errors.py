@@ -1,0 +1,45 @@
+"""Errors the person can act on. Each carries the exit code the CLI ends with and a one-line message."""
+
+from __future__ import annotations
+
+
+class SkytwinError(Exception):
+    """A failure explained in one line; the CLI prints it and exits with `exit_code`, no traceback."""
+
+    exit_code = 1
+
+
+class ConfigError(SkytwinError):
+    """A setting (environment variable) has a value the app cannot use."""
+
+    exit_code = 2
+
+
+class DataDirError(SkytwinError):
+    """The data folder cannot be created or written."""
+
+    exit_code = 3
+
+
+class StoreError(SkytwinError):
+    """The database cannot be opened safely; the file is left exactly as it was."""
+
+    exit_code = 3
+
+
+class CorruptDatabaseError(StoreError):
+    pass
+
+
+class ForeignDatabaseError(StoreError):
+    """An SQLite file that is not a SkyTwin database."""
+
+
+class DatabaseTooNewError(StoreError):
+    """The schema was written by a newer SkyTwin Desktop than this one."""
+
+
+class InputError(SkytwinError):
+    """A command-line argument the app cannot accept."""
+
+    exit_code = 2

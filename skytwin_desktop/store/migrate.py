@@ -1,0 +1,70 @@
+"""Bringing the database file to the schema this version of the code expects.
+
+Runs at every start (and via `skytwin-desktop migrate`). An existing database is copied to the
+backups folder before any migration changes it, and a database stamped with a revision we do not
+know (written by a newer SkyTwin) is refused untouched rather than "fixed".
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config as AlembicConfig
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine
+
+from skytwin_desktop.errors import DatabaseTooNewError
+from skytwin_desktop.paths import bundled_dir
+from skytwin_desktop.store.database import backup_database, inspect_file, make_engine
+
+log = logging.getLogger(__name__)
+
+
+def alembic_config(scripts: Path | None = None) -> AlembicConfig:
+    """Alembic set up in code (no alembic.ini needed at run time); `scripts` overrides the
+    shipped migrations folder."""
+    config = AlembicConfig()
+    config.set_main_option("script_location", str(scripts or bundled_dir("migrations")))
+    return config
+
+
+@dataclass(frozen=True)
+class MigrationResult:
+    engine: Engine
+    from_revision: str | None
+    to_revision: str
+    backup: Path | None
+
+    @property
+    def changed(self) -> bool:
+        return self.from_revision != self.to_revision
+
+
+def open_and_migrate(database: Path, backup_dir: Path, scripts: Path | None = None) -> MigrationResult:
+    """Check the file read-only, back it up if a migration will change it, then upgrade to head."""
+    found = inspect_file(database)
+    config = alembic_config(scripts)
+    directory = ScriptDirectory.from_config(config)
+    head = directory.get_current_head()
+    assert head is not None, "the migrations folder has no revisions"
+    if found.revision is not None and found.revision not in {rev.revision for rev in directory.walk_revisions()}:
+        raise DatabaseTooNewError(
+            f"The database {database} was written by a newer SkyTwin Desktop (schema {found.revision}, "
+            f"this version knows up to {head}); it was left untouched. Install the newer version."
+        )
+    backup = None
+    if found.revision is not None and found.revision != head:
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+        backup = backup_dir / f"{database.stem}-{found.revision}-before-{head}-{stamp}.db"
+        backup_database(database, backup)
+        log.info("Backed up the database to %s before migrating %s -> %s", backup, found.revision, head)
+    engine = make_engine(database)
+    if found.revision != head:
+        with engine.begin() as connection:
+            config.attributes["connection"] = connection
+            command.upgrade(config, "head")
+    return MigrationResult(engine=engine, from_revision=found.revision, to_revision=head, backup=backup)

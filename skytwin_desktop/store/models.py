@@ -1,0 +1,221 @@
+"""The database schema as SQLAlchemy 2.x typed declarative models.
+
+Rules every table follows: anything that belongs to a person references `users.id` with
+ON DELETE CASCADE (deleting a person deletes everything of theirs, in one statement), timestamps
+are `UTCDateTime`, and enumerated text columns carry a CHECK built from `skytwin_desktop.domain`.
+No column ever holds a token: tokens live only in the OS keyring.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    ForeignKey,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+    false,
+    text,
+    true,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from skytwin_desktop.domain import (
+    PAUSE_REASON_MAX,
+    ApprovalStatus,
+    Confirmation,
+    Connector,
+    HealthStatus,
+    TrustTier,
+    Urgency,
+)
+from skytwin_desktop.store.types import DB_NOW, UTCDateTime
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def one_of(column: str, values: type[StrEnum], name: str | None = None) -> CheckConstraint:
+    """A CHECK that limits a text column to the members of an enum."""
+    allowed = ", ".join(f"'{member.value}'" for member in values)
+    return CheckConstraint(f"{column} IN ({allowed})", name=name or column)
+
+
+def user_fk() -> ForeignKey:
+    return ForeignKey("users.id", ondelete="CASCADE")
+
+
+class User(Base):
+    """One person using this desktop. The app normally has exactly one."""
+
+    __tablename__ = "users"
+    __table_args__ = (one_of("trust_tier", TrustTier),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    email: Mapped[str | None] = mapped_column(String(320), unique=True)
+    display_name: Mapped[str] = mapped_column(String(200), default="", server_default=text("''"))
+    timezone: Mapped[str] = mapped_column(String(64), default="UTC", server_default="UTC")
+    """IANA name (e.g. Europe/Paris): quiet hours are judged in this zone, not the machine's."""
+    trust_tier: Mapped[str] = mapped_column(
+        String(32), default=TrustTier.OBSERVER.value, server_default=TrustTier.OBSERVER.value
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, server_default=DB_NOW)
+
+
+class AutonomySettings(Base):
+    """What the person allows the twin to do on its own, the pause included."""
+
+    __tablename__ = "autonomy_settings"
+    __table_args__ = (
+        CheckConstraint(
+            f"paused_reason IS NULL OR length(paused_reason) <= {PAUSE_REASON_MAX}",
+            name="paused_reason_length",
+        ),
+        CheckConstraint(
+            "(quiet_hours_start IS NULL) = (quiet_hours_end IS NULL)", name="quiet_hours_pair"
+        ),
+        CheckConstraint(
+            "quiet_hours_start IS NULL OR (quiet_hours_start GLOB '[0-2][0-9]:[0-5][0-9]' "
+            "AND quiet_hours_end GLOB '[0-2][0-9]:[0-5][0-9]')",
+            name="quiet_hours_format",
+        ),
+    )
+
+    user_id: Mapped[int] = mapped_column(user_fk(), primary_key=True)
+    paused: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    paused_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    paused_reason: Mapped[str | None] = mapped_column(String(PAUSE_REASON_MAX))
+    quiet_hours_start: Mapped[str | None] = mapped_column(String(5))
+    """HH:MM in the person's timezone; NULL (with the end) means no quiet hours."""
+    quiet_hours_end: Mapped[str | None] = mapped_column(String(5))
+    allowed_domains: Mapped[list[str]] = mapped_column(JSON, default=list)
+    """When non-empty, only these domains may be acted on."""
+    blocked_domains: Mapped[list[str]] = mapped_column(JSON, default=list)
+    require_approval_for_irreversible: Mapped[bool] = mapped_column(
+        Boolean, default=True, server_default=true()
+    )
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, server_default=DB_NOW, onupdate=DB_NOW)
+
+
+class ConnectorHealth(Base):
+    """The last known state of one connector for one person, written after every poll."""
+
+    __tablename__ = "connector_health"
+    __table_args__ = (
+        one_of("connector_name", Connector),
+        one_of("status", HealthStatus),
+    )
+
+    user_id: Mapped[int] = mapped_column(user_fk(), primary_key=True)
+    connector_name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    status: Mapped[str] = mapped_column(String(16))
+    error_code: Mapped[str | None] = mapped_column(String(64))
+    last_success_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_failure_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, server_default=DB_NOW)
+    """Always the database's clock, so a skewed or injected Python clock cannot fake freshness."""
+
+
+class ConnectorCursor(Base):
+    """Where the next poll resumes: Gmail's history id or Calendar's sync token (not secrets)."""
+
+    __tablename__ = "connector_cursors"
+    __table_args__ = (one_of("connector_name", Connector),)
+
+    user_id: Mapped[int] = mapped_column(user_fk(), primary_key=True)
+    connector_name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    cursor: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, server_default=DB_NOW, onupdate=DB_NOW)
+
+
+class ProcessedSignal(Base):
+    """Ledger of signals already turned into actions, so a restart never acts on one twice."""
+
+    __tablename__ = "processed_signals"
+    __table_args__ = (one_of("connector_name", Connector),)
+
+    user_id: Mapped[int] = mapped_column(user_fk(), primary_key=True)
+    connector_name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    signal_id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    processed_at: Mapped[datetime] = mapped_column(UTCDateTime, server_default=DB_NOW)
+
+
+class Approval(Base):
+    """An action waiting for the person: pending until approved, rejected or expired."""
+
+    __tablename__ = "approvals"
+    __table_args__ = (
+        one_of("status", ApprovalStatus),
+        one_of("urgency", Urgency),
+        one_of("confirmation", Confirmation),
+        CheckConstraint("confirmations_received >= 0", name="confirmations_received"),
+        UniqueConstraint("user_id", "action_key", name="uq_approvals_user_action"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(user_fk(), index=True)
+    action_key: Mapped[str] = mapped_column(String(255))
+    """Stable key of the action (signal + kind), so one action is never queued twice."""
+    action_kind: Mapped[str] = mapped_column(String(64))
+    target: Mapped[str] = mapped_column(String(500))
+    action: Mapped[dict] = mapped_column(JSON, default=dict)
+    """The whole proposed action, kept so approving can re-check it against current policy."""
+    status: Mapped[str] = mapped_column(
+        String(16), default=ApprovalStatus.PENDING.value, server_default=ApprovalStatus.PENDING.value
+    )
+    urgency: Mapped[str] = mapped_column(
+        String(16), default=Urgency.NORMAL.value, server_default=Urgency.NORMAL.value
+    )
+    confirmation: Mapped[str] = mapped_column(
+        String(8), default=Confirmation.SINGLE.value, server_default=Confirmation.SINGLE.value
+    )
+    confirmations_received: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    first_confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    reason_code: Mapped[str] = mapped_column(String(64))
+    reason: Mapped[str] = mapped_column(Text)
+    decided_by: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, server_default=DB_NOW)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    resolution_note: Mapped[str | None] = mapped_column(String(500))
+
+
+class DecisionLogEntry(Base):
+    """Append-only record of every policy decision: the answer to "why did my twin do this?".
+
+    A database trigger (created by the migration) refuses UPDATE; rows leave only when the
+    person is deleted.
+    """
+
+    __tablename__ = "decision_log"
+    __table_args__ = (one_of("confirmation", Confirmation),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(user_fk(), index=True)
+    decided_at: Mapped[datetime] = mapped_column(UTCDateTime, server_default=DB_NOW)
+    action_key: Mapped[str | None] = mapped_column(String(255))
+    action_kind: Mapped[str] = mapped_column(String(64))
+    target: Mapped[str] = mapped_column(String(500))
+    allowed: Mapped[bool] = mapped_column(Boolean)
+    requires_approval: Mapped[bool] = mapped_column(Boolean)
+    confirmation: Mapped[str] = mapped_column(String(8))
+    reason_code: Mapped[str] = mapped_column(String(64))
+    message: Mapped[str] = mapped_column(Text)
+    decided_by: Mapped[str] = mapped_column(String(32))
+    """Which check of the evaluator decided (tier, injection, settings, quiet_hours, rules, kill_switch, default)."""

@@ -1,0 +1,99 @@
+"""Test configuration: headless Qt, and every test isolated in its own HOME, XDG dirs and data dir."""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+# Set before any Qt module loads, so no test depends on the person remembering to.
+os.environ["QT_QPA_PLATFORM"] = "offscreen"
+
+from skytwin_desktop.cli import main  # noqa: E402
+from skytwin_desktop.composition import AppContext, build_context  # noqa: E402
+from skytwin_desktop.config import Config  # noqa: E402
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(autouse=True)
+def isolated_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """No test sees the real home, the real data dir or a SKYTWIN_* variable from the shell."""
+    for name in list(os.environ):
+        if name.startswith("SKYTWIN_"):
+            monkeypatch.delenv(name)
+    home = tmp_path / "home"
+    for var, sub in {
+        "HOME": "",
+        "XDG_DATA_HOME": ".local/share",
+        "XDG_CONFIG_HOME": ".config",
+        "XDG_CACHE_HOME": ".cache",
+        "XDG_STATE_HOME": ".local/state",
+    }.items():
+        path = home / sub
+        path.mkdir(parents=True, exist_ok=True)
+        monkeypatch.setenv(var, str(path))
+    monkeypatch.setenv("SKYTWIN_DATA_DIR", str(tmp_path / "data"))
+    yield
+    root = logging.getLogger()
+    for handler in [h for h in root.handlers if getattr(h, "_skytwin", False)]:
+        root.removeHandler(handler)
+        handler.close()
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path) -> Path:
+    return tmp_path / "data"
+
+
+class FixedClock:
+    """A clock tests move by hand."""
+
+    def __init__(self, start: datetime) -> None:
+        self.now = start
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> datetime:
+        self.now += timedelta(**delta)
+        return self.now
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    return FixedClock(datetime(2026, 3, 14, 9, 30, tzinfo=UTC))
+
+
+@pytest.fixture
+def context(clock: FixedClock):
+    ctx: AppContext = build_context(Config.from_env(), clock=clock)
+    yield ctx
+    ctx.close()
+
+
+@dataclass
+class CliResult:
+    code: int
+    out: str
+    err: str
+
+
+@pytest.fixture
+def cli(capsys: pytest.CaptureFixture[str]):
+    """Run `skytwin-desktop ARGS` in-process and capture what it prints and its exit code."""
+
+    def run(*args: str) -> CliResult:
+        capsys.readouterr()
+        try:
+            code = main(list(args))
+        except SystemExit as exc:  # argparse's own exits (--version, usage errors)
+            code = exc.code if isinstance(exc.code, int) else 1
+        captured = capsys.readouterr()
+        return CliResult(code=code, out=captured.out, err=captured.err)
+
+    return run

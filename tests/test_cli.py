@@ -1,0 +1,178 @@
+"""The command line: status output, pause/resume, and clear one-line failures that touch nothing."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from skytwin_desktop import __version__
+from skytwin_desktop.domain import Connector, HealthStatus
+from skytwin_desktop.store.health import record_health
+
+ISO_UTC = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$")
+
+
+def test_version(cli):
+    result = cli("--version")
+    assert (result.code, result.out.strip()) == (0, f"skytwin-desktop {__version__}")
+
+
+def test_status_json_shape_on_first_start(cli, data_dir: Path):
+    result = cli("status", "--json")
+    assert result.code == 0, result.err
+    report = json.loads(result.out)
+    assert set(report) == {"user", "pause", "connectors", "any_needs_reauth", "pending_approvals"}
+    assert set(report["user"]) == {"id", "email", "trust_tier"}
+    assert report["user"]["trust_tier"] == "observer"
+    assert report["pause"] == {"operator": False, "user": False, "paused_at": None, "reason": None}
+    assert set(report["connectors"]) == {"gmail", "calendar"}
+    for state in report["connectors"].values():
+        assert state == {"status": "disabled", "error_code": None, "last_success_at": None, "last_failure_at": None}
+    assert report["any_needs_reauth"] is False
+    assert report["pending_approvals"] == 0
+    assert (data_dir / "skytwin.db").is_file()
+
+
+def test_status_json_reports_connector_health_with_iso_utc_times(cli, context, clock):
+    with context.session() as session:
+        record_health(session, context.user_id, Connector.CALENDAR, HealthStatus.CONNECTED, at=clock())
+        record_health(session, context.user_id, Connector.GMAIL, HealthStatus.CONNECTED, at=clock())
+        record_health(session, context.user_id, Connector.GMAIL, HealthStatus.NEEDS_REAUTH, at=clock.advance(hours=1),
+                      error_code="invalid_grant")
+    report = json.loads(cli("status", "--json").out)
+    gmail, calendar = report["connectors"]["gmail"], report["connectors"]["calendar"]
+    assert gmail["status"] == "needs_reauth" and gmail["error_code"] == "invalid_grant"
+    assert gmail["last_success_at"] == "2026-03-14T09:30:00.000Z"
+    assert gmail["last_failure_at"] == "2026-03-14T10:30:00.000Z"
+    assert calendar["status"] == "connected" and calendar["last_failure_at"] is None
+    assert ISO_UTC.match(calendar["last_success_at"])
+    assert report["any_needs_reauth"] is True
+
+
+def test_status_table_is_readable(cli):
+    result = cli("status")
+    assert result.code == 0
+    assert "Trust tier   Just watch (observer)" in result.out
+    assert re.search(r"^gmail\s+disabled", result.out, re.M)
+    assert re.search(r"^calendar\s+disabled", result.out, re.M)
+
+
+def test_pause_and_resume_persist_paused_at_and_reason(cli):
+    paused = cli("pause", "--reason", "On holiday until Monday")
+    assert paused.code == 0 and "PAUSED by you" in paused.out
+    report = json.loads(cli("status", "--json").out)["pause"]
+    assert report["user"] is True and report["operator"] is False
+    assert report["reason"] == "On holiday until Monday"
+    assert ISO_UTC.match(report["paused_at"])
+    first_paused_at = report["paused_at"]
+
+    again = cli("pause")
+    assert again.code == 0
+    kept = json.loads(cli("status", "--json").out)["pause"]
+    assert kept["paused_at"] == first_paused_at, "pausing twice keeps the original time"
+    assert kept["reason"] == "On holiday until Monday"
+
+    resumed = cli("resume")
+    assert resumed.code == 0 and "PAUSED" not in resumed.out
+    assert json.loads(cli("status", "--json").out)["pause"] == {
+        "operator": False, "user": False, "paused_at": None, "reason": None}
+
+
+def test_pause_reason_longer_than_500_characters_is_refused(cli):
+    result = cli("pause", "--reason", "x" * 501)
+    assert result.code == 2
+    assert result.err.count("\n") == 1 and "at most 500" in result.err
+    assert json.loads(cli("status", "--json").out)["pause"]["user"] is False
+
+
+def test_operator_switch_shows_in_status(cli, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv("SKYTWIN_AUTO_EXECUTE_DISABLED", "true")
+    report = json.loads(cli("status", "--json").out)
+    assert report["pause"]["operator"] is True
+    assert "administrator" in cli("status").out
+
+
+def test_migrate_command_reports_the_schema(cli, data_dir: Path):
+    first = cli("migrate")
+    assert first.code == 0 and "migrated from empty" in first.out
+    second = cli("migrate")
+    assert second.code == 0 and "nothing to do" in second.out
+
+
+@pytest.mark.parametrize("args", [("frobnicate",), ("status", "--yaml"), ("pause", "--reason")])
+def test_usage_mistakes_are_one_line(cli, args, data_dir: Path):
+    result = cli(*args)
+    assert result.code == 2
+    assert result.err.count("\n") == 1 and result.err.startswith("skytwin-desktop")
+    assert not data_dir.exists()
+
+
+def test_unknown_command_names_it(cli):
+    assert "unknown command 'frobnicate'" in cli("frobnicate").err
+
+
+def sha(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@pytest.mark.parametrize("content", [b"PK\x03\x04 definitely a zip file" * 100, b"SQLite format 3\x00" + b"\x07" * 8000])
+def test_corrupt_database_is_reported_and_left_unchanged(cli, data_dir: Path, content: bytes):
+    data_dir.mkdir(mode=0o700)
+    database = data_dir / "skytwin.db"
+    database.write_bytes(content)
+    before = sha(database)
+    for command in (("status",), ("migrate",), ("pause",)):
+        result = cli(*command)
+        assert result.code == 3
+        assert result.err.count("\n") == 1 and "left untouched" in result.err
+        assert sha(database) == before
+    assert sorted(p.name for p in data_dir.iterdir()) == ["logs", "skytwin.db"]
+
+
+def test_database_newer_than_the_code_is_refused(cli, data_dir: Path):
+    assert cli("status").code == 0
+    import sqlite3
+
+    with sqlite3.connect(data_dir / "skytwin.db") as db:
+        db.execute("UPDATE alembic_version SET version_num = 'ffff9999'")
+    db.close()
+    before = sha(data_dir / "skytwin.db")
+    result = cli("status")
+    assert result.code == 3 and "newer SkyTwin Desktop" in result.err and result.err.count("\n") == 1
+    assert sha(data_dir / "skytwin.db") == before
+
+
+def test_data_dir_that_is_a_file_is_refused(cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("keep me")
+    monkeypatch.setenv("SKYTWIN_DATA_DIR", str(blocker))
+    result = cli("status")
+    assert result.code == 3 and "is not a folder" in result.err and result.err.count("\n") == 1
+    assert blocker.read_text() == "keep me"
+    monkeypatch.setenv("SKYTWIN_DATA_DIR", str(blocker / "inside"))
+    result = cli("status")
+    assert result.code == 3 and "Cannot create the data folder" in result.err
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root can write anywhere, so permissions cannot make a folder unwritable")
+def test_unwritable_data_dir_is_refused(cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    locked = tmp_path / "locked"
+    locked.mkdir(mode=0o500)
+    monkeypatch.setenv("SKYTWIN_DATA_DIR", str(locked / "data"))
+    result = cli("status")
+    assert result.code == 3 and "SKYTWIN_DATA_DIR" in result.err
+
+
+def test_python_dash_m_is_the_same_command(tmp_path: Path):
+    env = {**os.environ, "SKYTWIN_DATA_DIR": str(tmp_path / "d")}
+    done = subprocess.run([sys.executable, "-m", "skytwin_desktop", "status", "--json"],
+                          env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["user"]["trust_tier"] == "observer"
