@@ -18,7 +18,7 @@ from skytwin_desktop.composition import AppContext, build_context
 from skytwin_desktop.config import Config
 from skytwin_desktop.domain import PAUSE_REASON_MAX
 from skytwin_desktop.errors import SkytwinError
-from skytwin_desktop.status import format_report, pause_line, read_status
+from skytwin_desktop.status import StatusReport, format_report, pause_line, read_status
 from skytwin_desktop.store import users
 
 PROG = "skytwin-desktop"
@@ -79,11 +79,15 @@ def _run(context: AppContext, _args: argparse.Namespace) -> int:
     return run_tray(context)
 
 
-def _status(context: AppContext, args: argparse.Namespace) -> int:
+def _report(context: AppContext) -> StatusReport:
     with context.session() as session:
-        report = read_status(
+        return read_status(
             session, context.user_id, operator_paused=context.config.auto_execute_disabled, now=context.clock()
         )
+
+
+def _status(context: AppContext, args: argparse.Namespace) -> int:
+    report = _report(context)
     print(json.dumps(report.to_json(), indent=2) if args.json else format_report(report))
     return 0
 
@@ -101,11 +105,7 @@ def _resume(context: AppContext, _args: argparse.Namespace) -> int:
 
 
 def _print_pause(context: AppContext) -> int:
-    with context.session() as session:
-        report = read_status(
-            session, context.user_id, operator_paused=context.config.auto_execute_disabled, now=context.clock()
-        )
-    print(f"Auto-execution: {pause_line(report)}")
+    print(f"Auto-execution: {pause_line(_report(context))}")
     return 0
 
 
