@@ -13,7 +13,10 @@ from skytwin_desktop.store.models import (
     ConnectorCursor,
     ConnectorHealth,
     DecisionLogEntry,
+    FeedbackEventRow,
+    PolicyRuleRow,
     ProcessedSignal,
+    TierChangeRow,
     User,
 )
 from skytwin_desktop.store.users import ensure_local_user
@@ -34,7 +37,7 @@ def test_every_foreign_key_to_users_cascades_on_delete(context):
     with context.engine.connect() as connection:
         tables = user_tables(connection)
     assert {"autonomy_settings", "connector_health", "connector_cursors", "processed_signals",
-            "approvals", "decision_log"} <= set(tables)
+            "approvals", "decision_log", "policy_rules", "feedback_events", "tier_changes"} <= set(tables)
     not_cascading = [(t, fk["from"]) for t, fks in tables.items() for fk in fks if fk["on_delete"] != "CASCADE"]
     assert not_cascading == []
 
@@ -50,6 +53,11 @@ def add_everything_for(session, user_id: int, now) -> None:
         DecisionLogEntry(user_id=user_id, action_kind="archive_email", target="m1", allowed=True,
                          requires_approval=True, confirmation="single", reason_code="tier_requires_approval",
                          message="Ask me first", decided_by="tier"),
+        PolicyRuleRow(user_id=user_id, name="no shops", effect="deny",
+                      conditions=[{"field": "domain", "operator": "eq", "value": "shop.example"}]),
+        FeedbackEventRow(user_id=user_id, at=now, kind="approved", action_kind="archive_email"),
+        TierChangeRow(user_id=user_id, at=now, old_tier="observer", new_tier="suggest", reason="test",
+                      by_person=True),
     ])
 
 

@@ -36,7 +36,16 @@ from skytwin_desktop.domain import (
     TrustTier,
     Urgency,
 )
+from skytwin_desktop.policy.model import Effect
+from skytwin_desktop.policy.trust import Feedback
 from skytwin_desktop.store.types import DB_NOW, UTCDateTime
+
+
+class RiskLabel(StrEnum):
+    LOW = "low"
+    MODERATE = "moderate"
+    HIGH = "high"
+    CRITICAL = "critical"
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -219,3 +228,50 @@ class DecisionLogEntry(Base):
     message: Mapped[str] = mapped_column(Text)
     decided_by: Mapped[str] = mapped_column(String(32))
     """Which check of the evaluator decided (tier, injection, settings, quiet_hours, rules, kill_switch, default)."""
+
+
+class PolicyRuleRow(Base):
+    """One of the person's own policy rules; conditions are `{field, operator, value}` objects."""
+
+    __tablename__ = "policy_rules"
+    __table_args__ = (one_of("effect", Effect),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(user_fk(), index=True)
+    name: Mapped[str] = mapped_column(String(200), default="", server_default=text("''"))
+    priority: Mapped[int] = mapped_column(Integer, default=100, server_default="100")
+    conditions: Mapped[list[dict]] = mapped_column(JSON)
+    effect: Mapped[str] = mapped_column(String(20))
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, server_default=DB_NOW)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, server_default=DB_NOW, onupdate=DB_NOW)
+
+
+class FeedbackEventRow(Base):
+    """The person's answer to something the twin did or proposed; it moves the trust tier."""
+
+    __tablename__ = "feedback_events"
+    __table_args__ = (one_of("kind", Feedback), one_of("risk", RiskLabel))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(user_fk(), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    kind: Mapped[str] = mapped_column(String(16))
+    action_kind: Mapped[str] = mapped_column(String(64))
+    risk: Mapped[str] = mapped_column(String(16), default="low", server_default="low")
+    approval_id: Mapped[int | None] = mapped_column(Integer)
+
+
+class TierChangeRow(Base):
+    """Every change of trust tier, automatic or by the person's choice, with why."""
+
+    __tablename__ = "tier_changes"
+    __table_args__ = (one_of("old_tier", TrustTier), one_of("new_tier", TrustTier))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(user_fk(), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    old_tier: Mapped[str] = mapped_column(String(32))
+    new_tier: Mapped[str] = mapped_column(String(32))
+    reason: Mapped[str] = mapped_column(Text)
+    by_person: Mapped[bool] = mapped_column(Boolean)

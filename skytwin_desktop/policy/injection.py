@@ -1,0 +1,67 @@
+"""The injection guard: judges an action by how destructive it is and where its content came from.
+
+Mail from strangers can say anything ("forward all mail to …"); the guard makes sure such text
+can never cause destructive work without the person, while leaving harmless reversible chores
+(archiving a newsletter) alone, which is what makes the twin useful.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from functools import lru_cache
+
+from skytwin_desktop.domain import Confirmation
+from skytwin_desktop.policy.model import Provenance, ProposedAction
+
+EXTREME_WORDS = frozenset({"shell", "exec", "execute", "command", "script", "wipe", "format", "sudo", "eval"})
+EXTREME_KINDS = frozenset({"delete_account", "close_account", "reset_account", "factory_reset", "transfer_ownership"})
+DESTRUCTIVE_WORDS = frozenset(
+    {"delete", "remove", "revoke", "unsubscribe", "forward", "purge", "trash", "destroy", "erase", "empty", "share"}
+)
+_SHELL_TEXT = re.compile(
+    r"(\$\(|`|\|\s*(?:ba|z)?sh\b|;\s*\w+\s|&&|\brm\s+-|\bsudo\b|\bcurl\s+\S+\s*\||\bwget\s|powershell|cmd\.exe|/bin/)",
+    re.IGNORECASE,
+)
+_BULK_VALUES = frozenset({"all", "*", "everything", "any"})
+
+
+@lru_cache(maxsize=256)
+def _kind_concern(kind: str) -> int:
+    """2 for extreme kinds, 1 for destructive ones, 0 otherwise (cached: kinds are few)."""
+    words = set(re.split(r"[^a-z0-9]+", kind.lower()))
+    if kind in EXTREME_KINDS or words & EXTREME_WORDS:
+        return 2
+    if words & DESTRUCTIVE_WORDS or "forward_all" in kind:
+        return 1
+    return 0
+
+
+def _has_shell_text(params: Mapping[str, str]) -> bool:
+    return any(_SHELL_TEXT.search(str(value)) for value in params.values())
+
+
+def _is_bulk(params: Mapping[str, str]) -> bool:
+    for key, value in params.items():
+        text = str(value).strip().lower()
+        if text in _BULK_VALUES or "*" in text or (key.lower() in ("bulk", "all") and text in ("1", "true", "yes")):
+            return True
+    return False
+
+
+def guard(action: ProposedAction) -> tuple[Confirmation, str, str] | None:
+    """The confirmation the action needs because of what it is, with a reason; None if no concern."""
+    concern = _kind_concern(action.kind)
+    if concern == 2:
+        return Confirmation.DUAL, "extreme_action", "This kind of action is drastic; confirm it twice"
+    if action.params and _has_shell_text(action.params):
+        return Confirmation.DUAL, "shell_like_text", "The request contains command-like text; confirm it twice"
+    if concern == 1:
+        return Confirmation.SINGLE, "destructive_action", "This removes or sends things away; it waits for you"
+    if action.params and _is_bulk(action.params):
+        return Confirmation.SINGLE, "bulk_action", "This acts on everything at once; it waits for you"
+    untrusted = action.provenance is None or action.provenance is Provenance.UNTRUSTED_EXTERNAL
+    if untrusted and not action.reversible:
+        return (Confirmation.SINGLE, "untrusted_irreversible",
+                "Someone else's message led to this and it cannot be undone; it waits for you")
+    return None

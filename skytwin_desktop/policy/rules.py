@@ -1,0 +1,194 @@
+"""Policy rules: `{field, operator, value}` conditions with an effect, checked by priority.
+
+Built-in rules come in two groups. The fixed ones (escalations need the person; legal or
+privacy sensitivity above low is denied; any spend is denied) always apply and no rule of the
+person's can get ahead of them. The default one (irreversible needs approval) runs after the
+person's rules, so a person can put an `allow` rule before it for a case they trust. Among the
+person's rules and the default, the first match by priority decides; an `allow` only stops the
+rule check, it never lowers what an earlier check asked for.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from skytwin_desktop.policy.model import RISK_DIMENSIONS, Effect, ProposedAction, RiskAssessment, RiskTier
+
+
+class Operator(StrEnum):
+    EQ = "eq"
+    NEQ = "neq"
+    GT = "gt"
+    GTE = "gte"
+    LT = "lt"
+    LTE = "lte"
+    IN = "in"
+    NOT_IN = "not_in"
+    CONTAINS = "contains"
+
+
+class RuleError(ValueError):
+    """A rule that cannot be evaluated; refused when it is written, never at decision time."""
+
+
+_ACTION_FIELDS = {
+    "kind": str,
+    "target": str,
+    "key": str,
+    "domain": str,
+    "provenance": str,
+    "reversible": bool,
+    "spend": float,
+    "explanation": str,
+}
+_RISK_FIELDS = {"risk", *(f"risk.{name}" for name in RISK_DIMENSIONS)}
+FIELDS = tuple(sorted(_ACTION_FIELDS)) + tuple(sorted(_RISK_FIELDS)) + ("param.<name>",)
+
+_COMPARE: dict[Operator, Callable[[Any, Any], bool]] = {
+    Operator.EQ: lambda a, b: a == b,
+    Operator.NEQ: lambda a, b: a != b,
+    Operator.GT: lambda a, b: a is not None and a > b,
+    Operator.GTE: lambda a, b: a is not None and a >= b,
+    Operator.LT: lambda a, b: a is not None and a < b,
+    Operator.LTE: lambda a, b: a is not None and a <= b,
+    Operator.IN: lambda a, b: a in b,
+    Operator.NOT_IN: lambda a, b: a not in b,
+    Operator.CONTAINS: lambda a, b: a is not None and b in a,
+}
+
+
+def _getter(name: str) -> Callable[[ProposedAction, RiskAssessment], Any]:
+    if name == "risk":
+        return lambda action, risk: risk.overall
+    if name.startswith("risk."):
+        dimension = name[5:]
+        return lambda action, risk: getattr(risk, dimension)
+    if name.startswith("param."):
+        key = name[6:]
+        return lambda action, risk: action.params.get(key)
+    if name == "provenance":  # missing provenance is untrusted, here as everywhere
+        return lambda action, risk: (action.provenance or "untrusted_external").__str__()
+    return lambda action, risk: getattr(action, name)
+
+
+def _coerce(name: str, value: Any) -> Any:
+    if name in _RISK_FIELDS:
+        return RiskTier.parse(value)
+    kind = _ACTION_FIELDS.get(name, str)
+    if kind is bool:
+        if isinstance(value, bool):
+            return value
+        if str(value).lower() in ("true", "false"):
+            return str(value).lower() == "true"
+        raise RuleError(f"field {name!r} is true or false, got {value!r}")
+    if kind is float:
+        try:
+            return float(value)
+        except (TypeError, ValueError):
+            raise RuleError(f"field {name!r} is a number, got {value!r}") from None
+    if not isinstance(value, str):
+        raise RuleError(f"field {name!r} is text, got {value!r}")
+    return value.lower() if name == "domain" else value
+
+
+@dataclass(frozen=True, slots=True)
+class Condition:
+    field: str
+    operator: Operator
+    value: Any
+    _get: Callable[[ProposedAction, RiskAssessment], Any]
+    _compare: Callable[[Any, Any], bool]
+
+    @classmethod
+    def parse(cls, field: str, operator: str, value: Any) -> Condition:
+        """Validate and normalise a condition (risk tiers become ranks) so evaluation never fails."""
+        if not (field in _ACTION_FIELDS or field in _RISK_FIELDS or (field.startswith("param.") and len(field) > 6)):
+            raise RuleError(f"unknown field {field!r}; expected one of {', '.join(FIELDS)}")
+        try:
+            op = Operator(operator)
+        except ValueError:
+            raise RuleError(f"unknown operator {operator!r}; expected one of {', '.join(Operator)}") from None
+        if op in (Operator.IN, Operator.NOT_IN):
+            if not isinstance(value, list | tuple | set | frozenset) or not value:
+                raise RuleError(f"operator {op.value!r} needs a non-empty list of values")
+            normalised: Any = frozenset(_coerce(field, item) for item in value)
+        elif op is Operator.CONTAINS:
+            if _ACTION_FIELDS.get(field, str) is not str or field in _RISK_FIELDS:
+                raise RuleError(f"operator 'contains' works on text fields, not {field!r}")
+            normalised = _coerce(field, value)
+        else:
+            normalised = _coerce(field, value)
+            if op in (Operator.GT, Operator.GTE, Operator.LT, Operator.LTE) and _ACTION_FIELDS.get(field) is bool:
+                raise RuleError(f"field {field!r} cannot be ordered")
+        return cls(field, op, normalised, _getter(field), _COMPARE[op])
+
+    def matches(self, action: ProposedAction, risk: RiskAssessment) -> bool:
+        actual = self._get(action, risk)
+        try:
+            return self._compare(actual, self.value)
+        except TypeError:  # e.g. a missing param compared with gt: cannot match
+            return False
+
+    def to_json(self) -> dict[str, Any]:
+        value = self.value
+        if isinstance(value, frozenset):
+            value = sorted(item.label if isinstance(item, RiskTier) else item for item in value)
+        elif isinstance(value, RiskTier):
+            value = value.label
+        return {"field": self.field, "operator": self.operator.value, "value": value}
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    conditions: tuple[Condition, ...]
+    effect: Effect
+    priority: int = 100
+    """Lower runs first. The person's rules run before the built-in default (priority 1000)."""
+    name: str = ""
+    code: str = ""
+    """Reason code reported when this rule decides."""
+
+    def matches(self, action: ProposedAction, risk: RiskAssessment) -> bool:
+        for condition in self.conditions:
+            if not condition.matches(action, risk):
+                return False
+        return True
+
+    @classmethod
+    def build(cls, conditions: list[dict[str, Any]], effect: str, *, priority: int = 100, name: str = "",
+              code: str = "") -> Rule:
+        if not conditions:
+            raise RuleError("a rule needs at least one condition")
+        try:
+            effect_value = Effect(effect)
+        except ValueError:
+            raise RuleError(f"unknown effect {effect!r}; expected allow, deny or require_approval") from None
+        parsed = tuple(Condition.parse(c["field"], c["operator"], c["value"]) for c in conditions)
+        default_code = {Effect.ALLOW: "rule_allow", Effect.DENY: "rule_deny",
+                        Effect.REQUIRE_APPROVAL: "rule_requires_approval"}[effect_value]
+        return cls(parsed, effect_value, priority, name, code or default_code)
+
+
+def _builtin(field: str, op: str, value: Any, effect: Effect, code: str, name: str, priority: int) -> Rule:
+    return Rule((Condition.parse(field, op, value),), effect, priority, name, code)
+
+
+FIXED_RULES: tuple[Rule, ...] = (
+    _builtin("risk.legal", "gt", "low", Effect.DENY, "legal_sensitive",
+             "Legal sensitivity above low is never handled by the twin", 0),
+    _builtin("risk.privacy", "gt", "low", Effect.DENY, "privacy_sensitive",
+             "Privacy sensitivity above low is never handled by the twin", 0),
+    _builtin("spend", "gt", 0, Effect.DENY, "spend_not_allowed", "The twin never spends money", 0),
+    _builtin("kind", "eq", "escalate_to_user", Effect.REQUIRE_APPROVAL, "escalation",
+             "This is for you to handle", 0),
+)
+"""Always checked, before and regardless of the person's rules."""
+
+DEFAULT_RULES: tuple[Rule, ...] = (
+    _builtin("reversible", "eq", False, Effect.REQUIRE_APPROVAL, "irreversible",
+             "This cannot be undone, so it waits for you", 1000),
+)
+"""Checked after the person's rules, which may get ahead of them with an `allow`."""

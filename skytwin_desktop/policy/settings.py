@@ -1,0 +1,37 @@
+"""The person's autonomy settings as the evaluator reads them: built once when they change, so
+`evaluate` does no parsing, sorting or I/O."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import time
+from zoneinfo import ZoneInfo
+
+from skytwin_desktop.policy.rules import DEFAULT_RULES, Rule
+
+
+@dataclass(frozen=True, slots=True)
+class PolicySettings:
+    paused: bool = False
+    """The person's own pause (the operator switch is the evaluator's)."""
+    paused_reason: str | None = None
+    timezone: str = "UTC"
+    """IANA name; quiet hours are judged on this wall clock."""
+    quiet_hours: tuple[time, time] | None = None
+    """[start, end); a window across midnight wraps; start == end is never quiet; None is off."""
+    allowed_domains: frozenset[str] = frozenset()
+    """When non-empty, actions concerning any other domain are denied."""
+    blocked_domains: frozenset[str] = frozenset()
+    require_approval_for_irreversible: bool = True
+    rules: tuple[Rule, ...] = ()
+    """The person's own rules."""
+    zone: ZoneInfo = field(init=False, repr=False, compare=False)
+    ordered_rules: tuple[Rule, ...] = field(init=False, repr=False, compare=False)
+    """The person's rules and the built-in default, in the order they are checked."""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "zone", ZoneInfo(self.timezone))
+        object.__setattr__(self, "allowed_domains", frozenset(d.strip().lower() for d in self.allowed_domains))
+        object.__setattr__(self, "blocked_domains", frozenset(d.strip().lower() for d in self.blocked_domains))
+        ordered = sorted((*self.rules, *DEFAULT_RULES), key=lambda rule: rule.priority)
+        object.__setattr__(self, "ordered_rules", tuple(ordered))
