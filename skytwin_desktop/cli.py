@@ -9,8 +9,9 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import NoReturn
 
 from skytwin_desktop import __version__
@@ -52,6 +53,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    for stream in (sys.stdout, sys.stderr):  # a path with undecodable bytes must not crash a print
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="backslashreplace")
     args = build_parser().parse_args(argv)
     context: AppContext | None = None
     try:
@@ -74,6 +78,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _run(context: AppContext, _args: argparse.Namespace) -> int:
+    if not has_display(os.environ):
+        raise SkytwinError(
+            "No graphical session found (DISPLAY and WAYLAND_DISPLAY are unset), so the tray cannot start; "
+            f"'{PROG} status' works in a terminal."
+        )
     from skytwin_desktop.ui.tray import run_tray  # Qt is loaded only when a window is wanted
 
     return run_tray(context)
@@ -119,6 +128,13 @@ def _migrate(context: AppContext, _args: argparse.Namespace) -> int:
         if result.backup:
             print(f"A copy from before the migration is at {result.backup}.")
     return 0
+
+
+def has_display(environ: Mapping[str, str]) -> bool:
+    """Qt aborts the process without a display on Linux; tell the person instead."""
+    if not sys.platform.startswith("linux") or environ.get("QT_QPA_PLATFORM"):
+        return True
+    return bool(environ.get("DISPLAY") or environ.get("WAYLAND_DISPLAY"))
 
 
 _COMMANDS: dict[str, Callable[[AppContext, argparse.Namespace], int]] = {

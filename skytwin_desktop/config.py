@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +25,7 @@ _TRUE = {"true", "1", "yes"}
 _FALSE = {"false", "0", "no", ""}
 _LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 _LOOPBACK_NAMES = {"localhost"}
+_HOST = re.compile(r"^(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*|[0-9A-Fa-f:.]+)$")
 
 
 @dataclass(frozen=True)
@@ -95,13 +97,18 @@ def parse_switch(name: str, raw: str | None) -> bool:
     raise ConfigError(f"{name}: expected one of true/1/yes or false/0/no, got {raw!r}")
 
 
+def _expand(name: str, raw: str) -> Path:
+    try:
+        path = Path(raw).expanduser()
+        return path if path.is_absolute() else Path.cwd() / path
+    except (RuntimeError, OSError) as exc:  # "~nosuchuser/x", or no current folder any more
+        raise ConfigError(f"{name}: expected a folder or file path, got {raw!r} ({exc})") from None
+
+
 def _data_dir(raw: str | None) -> Path:
     if raw is None or not raw.strip():
         return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
-    path = Path(raw).expanduser()
-    if not path.is_absolute():
-        path = Path.cwd() / path
-    return path
+    return _expand("SKYTWIN_DATA_DIR", raw)
 
 
 def _log_level(raw: str | None) -> str:
@@ -130,8 +137,12 @@ def _poll_interval(raw: str | None) -> int:
 def _client_secrets(raw: str | None) -> Path | None:
     if raw is None or not raw.strip():
         return None
-    path = Path(raw).expanduser()
-    if not path.is_file():
+    path = _expand("SKYTWIN_GOOGLE_CLIENT_SECRETS", raw)
+    try:
+        is_file = path.is_file()
+    except OSError:
+        is_file = False
+    if not is_file:
         raise ConfigError(
             f"SKYTWIN_GOOGLE_CLIENT_SECRETS: expected the path of the client-secrets JSON file, "
             f"but {str(path)!r} is not a file"
@@ -148,9 +159,9 @@ def _api_root(raw: str | None) -> str | None:
         port = parts.port
     except ValueError:
         raise ConfigError(f"{expected}, got {raw!r}") from None
-    if parts.scheme not in ("http", "https") or not parts.hostname:
+    if parts.scheme not in ("http", "https") or not parts.hostname or not _HOST.match(parts.hostname):
         raise ConfigError(f"{expected}, got {raw!r}")
-    if parts.path not in ("", "/") or parts.query or parts.fragment or parts.username:
+    if parts.path not in ("", "/") or parts.query or parts.fragment or "@" in parts.netloc:
         raise ConfigError(f"{expected}, got {raw!r}")
     if parts.scheme == "http" and not is_loopback_host(parts.hostname):
         raise ConfigError(

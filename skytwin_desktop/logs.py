@@ -7,9 +7,13 @@ included, whichever library logged it.
 from __future__ import annotations
 
 import logging
+import os
 import re
 from logging.handlers import RotatingFileHandler
 from pathlib import Path
+
+from skytwin_desktop.errors import DataDirError
+from skytwin_desktop.datadir import DATA_DIR_HINT
 
 REDACTED = "[REDACTED]"
 LOG_FILE_NAME = "skytwin.log"
@@ -18,23 +22,34 @@ _BACKUPS = 5
 # Libraries that print request bodies (tokens included) at DEBUG are never allowed below INFO.
 _CHATTY_LIBRARIES = ("oauthlib", "requests_oauthlib", "urllib3", "google.auth", "google_auth_oauthlib")
 
+_SECRET_KEY = (
+    r"[\w-]*(?:token|secret|password|passwd|api[_-]?key|code[_-]?verifier|assertion|credential)[\w-]*"
+)
+_QUOTED_OR_BARE = r"""(?:b?'[^']*'|b?"[^"]*"|[^\s'"&,;}\])]+)"""
 _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
-    # Authorization headers in any rendering: "Authorization: Bearer x", {'Authorization': 'Basic x'}.
-    (re.compile(r"""(?i)(['"]?authorization['"]?\s*[:=]\s*['"]?)[^'"\r\n,}]+"""), r"\1" + REDACTED),
-    (re.compile(r"(?i)\b(bearer)\s+[A-Za-z0-9._~+/=-]+"), r"\1 " + REDACTED),
-    # Named secrets in JSON, dict reprs, form bodies and query strings.
+    # Authorization headers however rendered: "Authorization: Bearer x", {'Authorization': 'Basic x'},
+    # [('Authorization', 'Basic x')], {b'Authorization': b'Bearer x'}.
     (
         re.compile(
-            r"""(?i)(['"]?\b(?:access_token|refresh_token|id_token|client_secret|code_verifier|"""
-            r"""assertion|password)['"]?\s*[:=]\s*['"]?)[^'"&\s,}]+"""
+            r"""(?i)(b?['"]?(?:proxy-)?authorization['"]?\s*[:=,]\s*b?['"]?)"""
+            r"""(?:(?:bearer|basic|digest|oauth|token|negotiate)\s+)?[A-Za-z0-9._~+/=:-]{8,}"""
         ),
         r"\1" + REDACTED,
     ),
-    (re.compile(r"([?&]code=)[^&\s'\"]+"), r"\1" + REDACTED),
-    # Google's token shapes, wherever they appear on their own.
+    (re.compile(r"(?i)\b(bearer)\s+[A-Za-z0-9._~+/-]{12,}=*"), r"\1 " + REDACTED),
+    (re.compile(r"(?im)^(\s*(?:set-)?cookie\s*:\s*).*$"), r"\1" + REDACTED),
+    # Named secrets in JSON, reprs, form bodies, query strings (URL-encoded too), any key spelling.
+    (
+        re.compile(rf"""(?i)(['"]?\b{_SECRET_KEY}['"]?\s*(?:[:=]|%3[dD])\s*){_QUOTED_OR_BARE}"""),
+        r"\1" + REDACTED,
+    ),
+    (re.compile(r"(?i)((?:^|[?&\s])(?:code|key)=)[^&\s'\"]+"), r"\1" + REDACTED),
+    (re.compile(r"""(?i)(['"]code['"]\s*:\s*)"[^"]*\""""), r"\1" + f'"{REDACTED}"'),
+    # Google's token and key shapes, wherever they appear on their own.
     (re.compile(r"\bya29\.[A-Za-z0-9._-]+"), REDACTED),
     (re.compile(r"\b1//[A-Za-z0-9._-]{10,}"), REDACTED),
     (re.compile(r"\b4/[0-9A-Za-z_-]{20,}"), REDACTED),
+    (re.compile(r"\bAIza[0-9A-Za-z_-]{35}"), REDACTED),
     (re.compile(r"\beyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*"), REDACTED),
 )
 
@@ -52,7 +67,13 @@ class RedactingFilter(logging.Filter):
     _exception_formatter = logging.Formatter()
 
     def filter(self, record: logging.LogRecord) -> bool:
-        record.msg = redact(record.getMessage())
+        try:
+            message = record.getMessage()
+        except Exception:  # a malformed call: leave it to the handler's own error reporting
+            message = redact(str(record.msg))
+            record.msg, record.args = message, None
+            return True
+        record.msg = redact(message)
         record.args = None
         if record.exc_info and not record.exc_text:
             record.exc_text = self._exception_formatter.formatException(record.exc_info)
@@ -63,12 +84,24 @@ class RedactingFilter(logging.Filter):
         return True
 
 
+class OwnerOnlyRotatingFileHandler(RotatingFileHandler):
+    """Every file it opens, the rotated ones included, is readable only by its owner."""
+
+    def _open(self):  # type: ignore[override]
+        descriptor = os.open(self.baseFilename, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        return open(descriptor, self.mode, encoding=self.encoding, errors=self.errors)
+
+
 def configure_logging(log_dir: Path, level: str) -> Path:
     """Send every logger to one rotating, redacted file; return its path."""
-    log_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     path = log_dir / LOG_FILE_NAME
-    handler = RotatingFileHandler(path, maxBytes=_MAX_BYTES, backupCount=_BACKUPS, encoding="utf-8", delay=False)
-    path.chmod(0o600)
+    try:
+        log_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        handler = OwnerOnlyRotatingFileHandler(
+            path, maxBytes=_MAX_BYTES, backupCount=_BACKUPS, encoding="utf-8", errors="backslashreplace"
+        )
+    except OSError as exc:
+        raise DataDirError(f"Cannot write the log file {path}: {exc.strerror}. {DATA_DIR_HINT}") from None
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(threadName)s %(name)s: %(message)s"))
     handler.addFilter(RedactingFilter())
     root = logging.getLogger()

@@ -178,3 +178,67 @@ def test_python_dash_m_is_the_same_command(tmp_path: Path):
                           env=env, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["user"]["trust_tier"] == "observer"
+
+
+def test_pause_reason_that_is_not_text_is_refused(cli):
+    result = cli("pause", "--reason", "caf\udcff")
+    assert result.code == 2 and "not valid text" in result.err and result.err.count("\n") == 1
+
+
+def test_tray_without_a_display_says_so(cli, monkeypatch: pytest.MonkeyPatch):
+    for name in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setattr(sys, "platform", "linux")
+    result = cli()
+    assert result.code == 1
+    assert result.err.count("\n") == 1 and "No graphical session" in result.err
+
+
+def test_logs_that_is_a_file_is_reported(cli, data_dir: Path):
+    data_dir.mkdir()
+    (data_dir / "logs").write_text("not a folder")
+    result = cli("status")
+    assert result.code == 3 and "Cannot write the log file" in result.err and result.err.count("\n") == 1
+
+
+def test_dangling_database_link_is_reported(cli, data_dir: Path, tmp_path: Path):
+    data_dir.mkdir()
+    (data_dir / "skytwin.db").symlink_to(tmp_path / "gone.db")
+    result = cli("status")
+    assert result.code == 3 and "link to a missing file" in result.err
+    assert not (tmp_path / "gone.db").exists()
+
+
+def test_undecodable_data_dir_prints_cleanly(tmp_path: Path):
+    folder = os.fsencode(str(tmp_path)) + b"/caf\xe9"
+    env = {**os.environ, "SKYTWIN_DATA_DIR": os.fsdecode(folder)}
+    done = subprocess.run([sys.executable, "-m", "skytwin_desktop", "migrate"], env=env, capture_output=True,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert b"Traceback" not in done.stderr and b"Logging error" not in done.stderr
+    assert b"caf" in done.stdout
+
+
+def test_multi_line_integrity_report_becomes_one_line(cli, data_dir: Path):
+    assert cli("status").code == 0
+    database = data_dir / "skytwin.db"
+    import sqlite3
+
+    with sqlite3.connect(database) as db:
+        db.executemany("INSERT INTO users (email, display_name) VALUES (?, ?)",
+                       [(f"p{n}@example.com", "x" * 300) for n in range(300)])
+        root = db.execute("SELECT rootpage FROM sqlite_master WHERE name = 'users'").fetchone()[0]
+        page = db.execute("PRAGMA page_size").fetchone()[0]
+    db.close()
+    data = bytearray(database.read_bytes())
+    start = (root - 1) * page
+    data[start + 12:start + 40] = b"\xff" * 28  # the table's cell pointers now point nowhere
+    database.write_bytes(bytes(data))
+    with sqlite3.connect(f"{database.as_uri()}?mode=ro", uri=True) as db:
+        assert "\n" in db.execute("PRAGMA integrity_check(1)").fetchone()[0], "SQLite's own report is multi-line"
+    db.close()
+    before = sha(database)
+    result = cli("status")
+    assert result.code == 3
+    assert result.err.count("\n") == 1, result.err
+    assert sha(database) == before

@@ -7,15 +7,16 @@ import subprocess
 import sys
 from pathlib import Path
 
+import platformdirs
 import pytest
 
 from skytwin_desktop.config import Config
 from skytwin_desktop.errors import ConfigError
 
 
-def test_defaults_use_the_platform_user_data_dir(tmp_path: Path):
-    config = Config.from_env({"XDG_DATA_HOME": str(tmp_path)})
-    assert config.data_dir.name == "skytwin-desktop"
+def test_defaults_use_the_platform_user_data_dir():
+    config = Config.from_env({})
+    assert config.data_dir == Path(platformdirs.user_data_dir("skytwin-desktop", appauthor=False))
     assert config.poll_interval == 60
     assert config.log_level == "INFO"
     assert config.google_client_secrets is None
@@ -93,6 +94,12 @@ BAD_VALUES = [
     ("SKYTWIN_GOOGLE_API_ROOT", "http://10.0.0.1:80", "loopback"),
     ("SKYTWIN_GOOGLE_API_ROOT", "https://host:notaport", "scheme://host"),
     ("SKYTWIN_GOOGLE_CLIENT_SECRETS", "/nonexistent/client.json", "client-secrets JSON"),
+    ("SKYTWIN_GOOGLE_CLIENT_SECRETS", "/tmp/" + "x" * 300, "client-secrets JSON"),
+    ("SKYTWIN_GOOGLE_CLIENT_SECRETS", "~nosuchuser-skytwin/client.json", "path"),
+    ("SKYTWIN_DATA_DIR", "~nosuchuser-skytwin/data", "path"),
+    ("SKYTWIN_GOOGLE_API_ROOT", "https://user:secret@example.test", "scheme://host"),
+    ("SKYTWIN_GOOGLE_API_ROOT", "https://:secret@example.test", "scheme://host"),
+    ("SKYTWIN_GOOGLE_API_ROOT", "https://exa mple.test", "scheme://host"),
 ]
 
 

@@ -73,6 +73,30 @@ def test_updated_at_comes_from_the_database_clock_not_python(context):
     assert db_after <= row(context).updated_at <= db_after_update
 
 
+def test_updated_at_ignores_a_frozen_python_clock(context):
+    """With Python's clock stuck in 2001, only the database's own clock can give a current time."""
+    from freezegun import freeze_time
+
+    with freeze_time("2001-01-01 00:00:00"):
+        with context.session() as session:
+            record_health(session, context.user_id, Connector.GMAIL, HealthStatus.CONNECTED,
+                          at=datetime(2001, 1, 1, tzinfo=UTC))
+    stored = row(context)
+    assert stored.updated_at.year >= 2024
+
+
+def test_updated_at_moves_on_every_upsert(context, clock):
+    import time
+
+    stamps = []
+    for status in (HealthStatus.CONNECTED, HealthStatus.NEEDS_REAUTH, HealthStatus.CONNECTED):
+        with context.session() as session:
+            record_health(session, context.user_id, Connector.GMAIL, status, at=clock(), error_code="invalid_grant")
+        stamps.append(row(context).updated_at)
+        time.sleep(0.005)
+    assert stamps[0] < stamps[1] < stamps[2]
+
+
 def _db_now(session) -> datetime:
     raw = session.scalar(text("SELECT strftime('%Y-%m-%d %H:%M:%f', 'now')"))
     return datetime.fromisoformat(raw).replace(tzinfo=UTC)

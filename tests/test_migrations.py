@@ -168,3 +168,137 @@ def test_damaged_database_is_reported_and_left_byte_for_byte(tmp_path: Path, dam
     with pytest.raises(CorruptDatabaseError, match="left untouched"):
         migrate(tmp_path)
     assert digest(path) == before
+
+
+FAILING_REVISION = '''
+from alembic import op
+import sqlalchemy as sa
+
+revision = "9999"
+down_revision = "{head}"
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    op.create_table("half_done", sa.Column("id", sa.Integer, primary_key=True))
+    op.execute("INSERT INTO users (email) VALUES ('ghost@example.com')")
+    raise RuntimeError("power cut")
+
+
+def downgrade():
+    pass
+'''
+
+
+def test_a_failed_migration_leaves_nothing_half_done(tmp_path: Path):
+    first = migrate(tmp_path)
+    first.engine.dispose()
+    scripts = tmp_path / "scripts"
+    shutil.copytree(bundled_dir("migrations"), scripts, ignore=shutil.ignore_patterns("__pycache__"))
+    (scripts / "versions" / "9999_broken.py").write_text(FAILING_REVISION.format(head=first.to_revision))
+    with pytest.raises(RuntimeError, match="power cut"):
+        migrate(tmp_path, scripts)
+    with sqlite3.connect(tmp_path / "skytwin.db") as db:
+        tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        assert "half_done" not in tables
+        assert db.execute("SELECT count(*) FROM users WHERE email = 'ghost@example.com'").fetchone() == (0,)
+        assert db.execute("SELECT version_num FROM alembic_version").fetchone() == (first.to_revision,)
+    db.close()
+    again = migrate(tmp_path)  # the shipped migrations still open it
+    again.engine.dispose()
+    assert again.to_revision == first.to_revision
+
+
+def test_stamp_without_skytwin_tables_is_someone_elses_database(tmp_path: Path):
+    with sqlite3.connect(tmp_path / "skytwin.db") as db:
+        db.execute("CREATE TABLE alembic_version (version_num VARCHAR(32) PRIMARY KEY)")
+        db.execute("INSERT INTO alembic_version VALUES ('0001')")
+        db.execute("CREATE TABLE invoices (id INTEGER)")
+    db.close()
+    before = digest(tmp_path / "skytwin.db")
+    with pytest.raises(ForeignDatabaseError):
+        migrate(tmp_path)
+    assert digest(tmp_path / "skytwin.db") == before
+
+
+def test_empty_stamp_beside_tables_is_refused(tmp_path: Path):
+    migrate(tmp_path).engine.dispose()
+    with sqlite3.connect(tmp_path / "skytwin.db") as db:
+        db.execute("DELETE FROM alembic_version")
+    db.close()
+    before = digest(tmp_path / "skytwin.db")
+    with pytest.raises(ForeignDatabaseError):
+        migrate(tmp_path)
+    assert digest(tmp_path / "skytwin.db") == before
+
+
+def break_an_index(path: Path) -> None:
+    """An index whose contents no longer match its table: only a full integrity check sees it."""
+    with sqlite3.connect(path) as db:
+        db.execute("CREATE INDEX ix_scratch ON users (display_name)")
+        db.execute("PRAGMA writable_schema = ON")
+        db.execute("UPDATE sqlite_master SET sql = 'CREATE INDEX ix_scratch ON users (email)' WHERE name = 'ix_scratch'")
+    db.close()
+
+
+def test_index_damage_is_caught_before_anything_writes(tmp_path: Path):
+    first = migrate(tmp_path)
+    with first.engine.begin() as connection:
+        connection.execute(text("INSERT INTO users (email, display_name) VALUES ('a@example.com', 'Ada')"))
+    first.engine.dispose()
+    path = tmp_path / "skytwin.db"
+    break_an_index(path)
+    with sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True) as db:
+        assert db.execute("PRAGMA quick_check").fetchone() == ("ok",), "quick_check alone would miss it"
+    db.close()
+    before = digest(path)
+    with pytest.raises(CorruptDatabaseError) as caught:
+        migrate(tmp_path)
+    assert "\n" not in str(caught.value)
+    assert digest(path) == before
+
+
+def test_unfinished_transaction_from_a_crash_is_recovered_not_reported(tmp_path: Path):
+    """A hot rollback journal is SQLite's normal crash state, not damage."""
+    path = tmp_path / "skytwin.db"
+    migrate(tmp_path).engine.dispose()
+    script = (
+        "import sqlite3, os\n"
+        f"db = sqlite3.connect({str(path)!r}, isolation_level=None)\n"
+        "db.execute('PRAGMA journal_mode=DELETE')\n"
+        "db.execute('BEGIN IMMEDIATE')\n"
+        "db.execute(\"INSERT INTO users (email) VALUES ('crash@example.com')\")\n"
+        "db.execute('PRAGMA cache_spill=1')\n"
+        "db.execute(\"UPDATE users SET display_name = hex(randomblob(2000))\")\n"
+        "os._exit(9)\n"
+    )
+    import subprocess
+    import sys
+
+    subprocess.run([sys.executable, "-c", script], timeout=60)
+    journal = tmp_path / "skytwin.db-journal"
+    assert journal.exists() and journal.stat().st_size > 0, "the crash left a hot journal"
+    result = migrate(tmp_path)
+    try:
+        with result.engine.connect() as connection:
+            assert connection.scalar(text("SELECT count(*) FROM users WHERE email = 'crash@example.com'")) == 0
+    finally:
+        result.engine.dispose()
+
+
+def test_folder_names_with_url_characters_are_just_folder_names(tmp_path: Path):
+    other = tmp_path / "app"
+    with sqlite3.connect(other) as db:
+        db.execute("CREATE TABLE recipes (name TEXT)")
+    db.close()
+    before = digest(other)
+    for name in ("app?z", "app#frag", "app%41"):
+        folder = tmp_path / name
+        folder.mkdir()
+        result = open_and_migrate(folder / "skytwin.db", folder / "backups")
+        result.engine.dispose()
+        assert (folder / "skytwin.db").is_file()
+        assert is_owner_only(folder / "skytwin.db")
+    assert digest(other) == before
+    assert not (tmp_path / "appA").exists()

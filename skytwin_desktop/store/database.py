@@ -1,8 +1,8 @@
 """Opening the SQLite file safely.
 
 Before anything writes to an existing file we look at it read-only: a file that is not SQLite,
-fails SQLite's own integrity check, belongs to another program or was written by a newer
-SkyTwin is reported and left byte-for-byte as it was. We never delete or rebuild a person's data.
+fails SQLite's integrity check, belongs to another program or was written by a newer SkyTwin is
+reported and left byte-for-byte as it was. We never delete or rebuild a person's data.
 """
 
 from __future__ import annotations
@@ -13,13 +13,17 @@ import stat
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import URL, Engine, create_engine, event
 
 from skytwin_desktop.errors import CorruptDatabaseError, ForeignDatabaseError, StoreError
 
 SQLITE_HEADER = b"SQLite format 3\x00"
 BUSY_TIMEOUT_MS = 5000
 _OWNER_ONLY = 0o600
+_SQLITE_CORRUPT, _SQLITE_NOTADB = 11, 26
+_SQLITE_READONLY = 8
+CORE_TABLES = frozenset({"users", "autonomy_settings", "connector_health"})
+"""Tables every stamped SkyTwin database has; a stamp without them is someone else's file."""
 
 
 @dataclass(frozen=True)
@@ -33,13 +37,15 @@ class FileInspection:
 
 def inspect_file(path: Path) -> FileInspection:
     """Check an existing file without changing it; raise a `StoreError` if it is unusable."""
-    if not path.exists():
-        return FileInspection(exists=False)
-    if not path.is_file():
-        raise StoreError(f"Database path {path} exists but is not a file; it was left untouched.")
-    if path.stat().st_size == 0:
-        return FileInspection(exists=True)
     try:
+        if path.is_symlink() and not path.exists():
+            raise StoreError(f"Database path {path} is a link to a missing file; it was left untouched.")
+        if not path.exists():
+            return FileInspection(exists=False)
+        if not path.is_file():
+            raise StoreError(f"Database path {path} exists but is not a file; it was left untouched.")
+        if path.stat().st_size == 0:
+            return FileInspection(exists=True)
         with path.open("rb") as handle:
             header = handle.read(len(SQLITE_HEADER))
     except OSError as exc:
@@ -47,36 +53,57 @@ def inspect_file(path: Path) -> FileInspection:
     if header != SQLITE_HEADER:
         raise _damaged(path, "not an SQLite file")
     try:
-        connection = sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True, timeout=BUSY_TIMEOUT_MS / 1000)
-    except sqlite3.Error as exc:
-        raise StoreError(f"Cannot open the database {path} to check it: {exc}.") from None
-    tables: set[str] = set()
-    stamp = None
-    try:
-        problems = [row[0] for row in connection.execute("PRAGMA quick_check")]
-        tables = {row[0] for row in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-        if "alembic_version" in tables:
-            stamp = connection.execute("SELECT version_num FROM alembic_version").fetchone()
+        problems, tables, stamp = _read_only_check(path, "ro")
     except sqlite3.DatabaseError as exc:
-        problems = [str(exc)]
-    finally:
-        connection.close()
+        if getattr(exc, "sqlite_errorcode", 0) & 0xFF != _SQLITE_READONLY:
+            raise _unreadable(path, exc) from None
+        # A crash left a hot journal or WAL that only a writer can recover: SQLite's own
+        # recovery, which is what any open does; then the same checks.
+        try:
+            problems, tables, stamp = _read_only_check(path, "rw")
+        except sqlite3.DatabaseError as again:
+            raise _unreadable(path, again) from None
     if problems != ["ok"]:
         raise _damaged(path, problems[0])
-    if not tables:
+    if not tables - {"alembic_version"}:
         return FileInspection(exists=True)
-    if "alembic_version" not in tables:
+    if stamp is None or not CORE_TABLES <= tables:
         raise ForeignDatabaseError(
             f"The file {path} is an SQLite database of another program, not SkyTwin's; it was left untouched."
         )
-    return FileInspection(exists=True, revision=stamp[0] if stamp else None)
+    return FileInspection(exists=True, revision=stamp)
+
+
+def _read_only_check(path: Path, mode: str) -> tuple[list[str], set[str], str | None]:
+    """Integrity check (first problem only), table names and the Alembic stamp."""
+    connection = sqlite3.connect(f"{path.as_uri()}?mode={mode}", uri=True, timeout=BUSY_TIMEOUT_MS / 1000)
+    try:
+        problems = [row[0] for row in connection.execute("PRAGMA integrity_check(1)")]
+        tables = {row[0] for row in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        stamp = None
+        if "alembic_version" in tables:
+            row = connection.execute("SELECT version_num FROM alembic_version").fetchone()
+            stamp = row[0] if row else None
+        return problems, tables, stamp
+    finally:
+        connection.close()
+
+
+def _one_line(text: str) -> str:
+    return " ".join(str(text).split())[:200]
 
 
 def _damaged(path: Path, detail: str) -> CorruptDatabaseError:
     return CorruptDatabaseError(
-        f"The database {path} is damaged ({detail}); it was left untouched. "
+        f"The database {path} is damaged ({_one_line(detail)}); it was left untouched. "
         "Restore a copy from the backups folder beside it, or move it away to start fresh."
     )
+
+
+def _unreadable(path: Path, exc: sqlite3.DatabaseError) -> StoreError:
+    if getattr(exc, "sqlite_errorcode", 0) & 0xFF in (_SQLITE_CORRUPT, _SQLITE_NOTADB):
+        return _damaged(path, str(exc))
+    return StoreError(f"Cannot check the database {path} ({_one_line(str(exc))}); it was left untouched.")
 
 
 def create_owner_only_file(path: Path) -> None:
@@ -90,13 +117,18 @@ def is_owner_only(path: Path) -> bool:
 
 
 def make_engine(path: Path) -> Engine:
-    """An engine whose every connection uses WAL, enforces foreign keys and waits when busy."""
+    """An engine whose connections use WAL, enforce foreign keys, wait when busy, and run every
+    transaction (DDL included) as a real `BEGIN IMMEDIATE` transaction: one writer at a time,
+    and a failed migration leaves nothing half-done."""
     if not path.exists():
         create_owner_only_file(path)
-    engine = create_engine(f"sqlite+pysqlite:///{path}", connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
+    # URL.create, not an f-string: '?', '#' or '%' in a folder name must stay part of the path.
+    url = URL.create("sqlite+pysqlite", database=str(path))
+    engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
 
     @event.listens_for(engine, "connect")
     def _configure(dbapi_connection, _record) -> None:
+        dbapi_connection.isolation_level = None  # we issue BEGIN ourselves (see below)
         cursor = dbapi_connection.cursor()
         try:
             cursor.execute("PRAGMA foreign_keys = ON")
@@ -105,6 +137,10 @@ def make_engine(path: Path) -> Engine:
             cursor.execute("PRAGMA synchronous = NORMAL")
         finally:
             cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _begin(connection) -> None:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
 
     return engine
 

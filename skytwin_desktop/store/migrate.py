@@ -58,7 +58,7 @@ def open_and_migrate(database: Path, backup_dir: Path, scripts: Path | None = No
         )
     backup = None
     if found.revision is not None and found.revision != head:
-        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
         backup = backup_dir / f"{database.stem}-{found.revision}-before-{head}-{stamp}.db"
         backup_database(database, backup)
         log.info("Backed up the database to %s before migrating %s -> %s", backup, found.revision, head)

@@ -42,6 +42,8 @@ def pause(session: Session, user_id: int, *, now: datetime, reason: str | None =
     """Stop auto-execution for this person. Pausing again keeps the first paused_at."""
     if reason is not None:
         reason = reason.strip() or None
+    if reason is not None and not _is_text(reason):
+        raise InputError("The pause reason is not valid text (it has bytes that are not UTF-8).")
     if reason is not None and len(reason) > PAUSE_REASON_MAX:
         raise InputError(f"The pause reason is {len(reason)} characters; at most {PAUSE_REASON_MAX} are kept.")
     settings = load_settings(session, user_id)
@@ -64,6 +66,14 @@ def resume(session: Session, user_id: int) -> AutonomySettings:
         session.flush()
         log.info("Auto-execution resumed by the person")
     return settings
+
+
+def _is_text(value: str) -> bool:
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _login_name() -> str:
