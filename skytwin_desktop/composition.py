@@ -18,8 +18,10 @@ from skytwin_desktop.clock import Clock, utc_now
 from skytwin_desktop.config import Config
 from skytwin_desktop.datadir import ensure_data_dir
 from skytwin_desktop.logs import configure_logging
+from skytwin_desktop.policy import PolicyEvaluator
 from skytwin_desktop.store.migrate import MigrationResult, open_and_migrate
 from skytwin_desktop.store.users import ensure_local_user
+from skytwin_desktop.twin.gate import PolicyGate
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +35,8 @@ class AppContext:
     clock: Clock
     log_path: Path
     migration: MigrationResult
+    gate: PolicyGate
+    """The policy evaluator with the decision log: every action is judged here."""
 
     @contextmanager
     def session(self) -> Iterator[Session]:
@@ -61,6 +65,7 @@ def build_context(config: Config, clock: Clock = utc_now) -> AppContext:
         clock=clock,
         log_path=log_path,
         migration=migration,
+        gate=PolicyGate(PolicyEvaluator(operator_paused=config.auto_execute_disabled)),
     )
 
 

@@ -76,7 +76,10 @@ def _getter(name: str) -> Callable[[ProposedAction, RiskAssessment], Any]:
 
 def _coerce(name: str, value: Any) -> Any:
     if name in _RISK_FIELDS:
-        return RiskTier.parse(value)
+        try:
+            return RiskTier.parse(value)
+        except (ValueError, TypeError) as exc:
+            raise RuleError(str(exc)) from None
     kind = _ACTION_FIELDS.get(name, str)
     if kind is bool:
         if isinstance(value, bool):
@@ -166,7 +169,10 @@ class Rule:
             effect_value = Effect(effect)
         except ValueError:
             raise RuleError(f"unknown effect {effect!r}; expected allow, deny or require_approval") from None
-        parsed = tuple(Condition.parse(c["field"], c["operator"], c["value"]) for c in conditions)
+        try:
+            parsed = tuple(Condition.parse(c["field"], c["operator"], c["value"]) for c in conditions)
+        except (KeyError, TypeError):
+            raise RuleError("each condition needs a field, an operator and a value") from None
         default_code = {Effect.ALLOW: "rule_allow", Effect.DENY: "rule_deny",
                         Effect.REQUIRE_APPROVAL: "rule_requires_approval"}[effect_value]
         return cls(parsed, effect_value, priority, name, code or default_code)
