@@ -18,7 +18,33 @@ branch_labels = None
 depends_on = None
 
 
+SETTINGS_TRIGGERS = {
+    "settings_revision_on_settings": (
+        "AFTER UPDATE ON autonomy_settings WHEN NEW.revision = OLD.revision "
+        "BEGIN UPDATE autonomy_settings SET revision = revision + 1 WHERE user_id = NEW.user_id; END"
+    ),
+    "settings_revision_on_user": (
+        "AFTER UPDATE OF trust_tier, timezone ON users "
+        "BEGIN UPDATE autonomy_settings SET revision = revision + 1 WHERE user_id = NEW.id; END"
+    ),
+    "settings_revision_on_rule_insert": (
+        "AFTER INSERT ON policy_rules "
+        "BEGIN UPDATE autonomy_settings SET revision = revision + 1 WHERE user_id = NEW.user_id; END"
+    ),
+    "settings_revision_on_rule_update": (
+        "AFTER UPDATE ON policy_rules "
+        "BEGIN UPDATE autonomy_settings SET revision = revision + 1 WHERE user_id = NEW.user_id; END"
+    ),
+    "settings_revision_on_rule_delete": (
+        "AFTER DELETE ON policy_rules "
+        "BEGIN UPDATE autonomy_settings SET revision = revision + 1 WHERE user_id = OLD.user_id; END"
+    ),
+}
+
+
 def upgrade() -> None:
+    with op.batch_alter_table('autonomy_settings', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('revision', sa.Integer(), server_default='0', nullable=False))
     op.create_table('feedback_events',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('user_id', sa.Integer(), nullable=False),
@@ -67,10 +93,14 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('tier_changes', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_tier_changes_user_id'), ['user_id'], unique=False)
+    for name, body in SETTINGS_TRIGGERS.items():
+        op.execute(f"CREATE TRIGGER {name} {body}")
 
 
 
 def downgrade() -> None:
+    for name in SETTINGS_TRIGGERS:
+        op.execute(f"DROP TRIGGER IF EXISTS {name}")
     with op.batch_alter_table('tier_changes', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_tier_changes_user_id'))
 
@@ -83,3 +113,5 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_feedback_events_user_id'))
 
     op.drop_table('feedback_events')
+    with op.batch_alter_table('autonomy_settings', schema=None) as batch_op:
+        batch_op.drop_column('revision')

@@ -120,6 +120,10 @@ class AutonomySettings(Base):
         Boolean, default=True, server_default=true()
     )
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, server_default=DB_NOW, onupdate=DB_NOW)
+    revision: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    """Bumped by database triggers whenever anything the evaluator reads changes (these
+    settings, the person's rules, tier or timezone), from any process, so a running app
+    notices a change with one tiny query instead of reloading everything per decision."""
 
 
 class ConnectorHealth(Base):

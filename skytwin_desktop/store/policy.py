@@ -18,6 +18,7 @@ from skytwin_desktop.policy.rules import Rule, RuleError
 from skytwin_desktop.policy.settings import PolicySettings
 from skytwin_desktop.policy.trust import Feedback, FeedbackEvent, TierChange, review_tier
 from skytwin_desktop.store.models import (
+    AutonomySettings,
     DecisionLogEntry,
     FeedbackEventRow,
     PolicyRuleRow,
@@ -135,3 +136,28 @@ def record_feedback(session: Session, user_id: int, kind: Feedback, *, action_ki
     if change is None:
         return None
     return set_tier(session, user_id, change.new, reason=change.reason, by_person=False, now=at)
+
+
+def settings_revision(session: Session, user_id: int) -> int:
+    """Changes whenever anything `load_policy_settings` reads changes (kept by database triggers)."""
+    return session.scalar(select(AutonomySettings.revision).where(AutonomySettings.user_id == user_id)) or 0
+
+
+class SettingsCache:
+    """The person's PolicySettings, reloaded only when the database says they changed.
+
+    One indexed read per check, so a pause made anywhere (the tray, or the CLI in another
+    process) applies to the very next decision without reloading everything every time.
+    """
+
+    def __init__(self, user_id: int) -> None:
+        self.user_id = user_id
+        self._revision: int | None = None
+        self._settings: PolicySettings | None = None
+
+    def current(self, session: Session) -> PolicySettings:
+        revision = settings_revision(session, self.user_id)
+        if self._settings is None or revision != self._revision:
+            self._settings = load_policy_settings(session, self.user_id)
+            self._revision = revision
+        return self._settings
