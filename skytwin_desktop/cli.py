@@ -17,7 +17,9 @@ from typing import NoReturn
 from skytwin_desktop import __version__
 from skytwin_desktop.composition import AppContext, build_context
 from skytwin_desktop.config import Config
-from skytwin_desktop.domain import PAUSE_REASON_MAX
+from skytwin_desktop.connectors.service import Outcome
+from skytwin_desktop.demo import Demo
+from skytwin_desktop.domain import PAUSE_REASON_MAX, Connector
 from skytwin_desktop.errors import SkytwinError
 from skytwin_desktop.status import StatusReport, format_report, pause_line, read_status
 from skytwin_desktop.store import users
@@ -41,6 +43,9 @@ def build_parser() -> argparse.ArgumentParser:
         "With no command, starts the tray app.",
     )
     parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
+    parser.add_argument("--demo", action="store_true",
+                        help="run against the built-in Google sandbox (no Google account needed; "
+                             "throwaway data unless SKYTWIN_DATA_DIR is set)")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     commands.add_parser("run", help="start the tray app (the default)")
     status = commands.add_parser("status", help="show the twin's state: pause, connectors, approvals")
@@ -49,6 +54,11 @@ def build_parser() -> argparse.ArgumentParser:
     pause.add_argument("--reason", metavar="TEXT", help=f"why (at most {PAUSE_REASON_MAX} characters)")
     commands.add_parser("resume", help="let actions your settings allow run by themselves again")
     commands.add_parser("migrate", help="bring the database to this version's schema (also done at start)")
+    connect = commands.add_parser("connect", help="sign in to Google for a connector (opens your browser)")
+    connect.add_argument("connector", choices=[c.value for c in Connector])
+    disconnect = commands.add_parser("disconnect", help="forget a connector's Google sign-in (revoking it at Google)")
+    disconnect.add_argument("connector", choices=[c.value for c in Connector])
+    commands.add_parser("poll-once", help="poll every connected connector once, then exit (0: all succeeded)")
     return parser
 
 
@@ -58,8 +68,16 @@ def main(argv: Sequence[str] | None = None) -> int:
             stream.reconfigure(errors="backslashreplace")
     args = build_parser().parse_args(argv)
     context: AppContext | None = None
+    demo: Demo | None = None
     try:
-        context = build_context(Config.from_env())
+        config = Config.from_env()
+        keyring_backend = None
+        if args.demo:
+            demo = Demo(config)
+            config, keyring_backend = demo.config, demo.keyring
+        context = build_context(config, keyring_backend=keyring_backend)
+        if demo is not None and args.command in (None, "run"):
+            _connect_demo(context)
         return _COMMANDS[args.command or "run"](context, args)
     except SkytwinError as exc:
         log.error("%s", exc)
@@ -75,6 +93,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     finally:
         if context is not None:
             context.close()
+        if demo is not None:
+            demo.close()
 
 
 def _run(context: AppContext, _args: argparse.Namespace) -> int:
@@ -130,6 +150,40 @@ def _migrate(context: AppContext, _args: argparse.Namespace) -> int:
     return 0
 
 
+def _connect(context: AppContext, args: argparse.Namespace) -> int:
+    report = context.connectors.connect(Connector(args.connector))
+    title = Connector(args.connector).title
+    print(f"{title} connected." if report.succeeded else f"{title} connected, but the first poll failed: {report.detail}")
+    return 0 if report.succeeded else 1
+
+
+def _connect_demo(context: AppContext) -> None:
+    for connector in Connector:
+        context.connectors.connect(connector)
+
+
+def _disconnect(context: AppContext, args: argparse.Namespace) -> int:
+    print(context.connectors.disconnect(Connector(args.connector)))
+    return 0
+
+
+def _poll_once(context: AppContext, _args: argparse.Namespace) -> int:
+    reports = context.connectors.poll_all()
+    ok = True
+    for report in reports:
+        if report.outcome is Outcome.NOT_CONNECTED:
+            print(f"{report.connector.value}: not connected")
+            continue
+        ok = ok and report.succeeded
+        if report.succeeded:
+            print(f"{report.connector.value}: ok, {report.signals} new signal(s)")
+        else:
+            print(f"{report.connector.value}: {report.outcome.value}"
+                  + (f" ({report.error_code})" if report.error_code else "")
+                  + (f" - {report.detail}" if report.detail else ""))
+    return 0 if ok else 1
+
+
 def has_display(environ: Mapping[str, str]) -> bool:
     """Qt aborts the process without a display on Linux; tell the person instead."""
     if not sys.platform.startswith("linux") or environ.get("QT_QPA_PLATFORM"):
@@ -143,4 +197,7 @@ _COMMANDS: dict[str, Callable[[AppContext, argparse.Namespace], int]] = {
     "pause": _pause,
     "resume": _resume,
     "migrate": _migrate,
+    "connect": _connect,
+    "disconnect": _disconnect,
+    "poll-once": _poll_once,
 }

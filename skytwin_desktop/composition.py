@@ -11,11 +11,16 @@ from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import tzlocal
+from keyring.backend import KeyringBackend
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from skytwin_desktop.clock import Clock, utc_now
 from skytwin_desktop.config import Config
+from skytwin_desktop.connectors.endpoints import GoogleEndpoints
+from skytwin_desktop.connectors.oauth import ClientSecrets, allow_loopback_http
+from skytwin_desktop.connectors.secrets import TokenStore
+from skytwin_desktop.connectors.service import ConnectorService
 from skytwin_desktop.datadir import ensure_data_dir
 from skytwin_desktop.logs import configure_logging
 from skytwin_desktop.policy import PolicyEvaluator
@@ -37,6 +42,7 @@ class AppContext:
     migration: MigrationResult
     gate: PolicyGate
     """The policy evaluator with the decision log: every action is judged here."""
+    connectors: ConnectorService
 
     @contextmanager
     def session(self) -> Iterator[Session]:
@@ -45,11 +51,13 @@ class AppContext:
             yield session
 
     def close(self) -> None:
+        self.connectors.close()
         self.engine.dispose()
 
 
-def build_context(config: Config, clock: Clock = utc_now) -> AppContext:
-    """Prepare the data folder, logging and database (migrating it), and the local person."""
+def build_context(config: Config, clock: Clock = utc_now, keyring_backend: KeyringBackend | None = None) -> AppContext:
+    """Prepare the data folder, logging and database (migrating it), the local person, and the
+    parts that act on them. Nothing here touches the network or the keyring yet."""
     ensure_data_dir(config.data_dir)
     log_path = configure_logging(config.log_dir, config.log_level)
     migration = open_and_migrate(config.database_path, config.backup_dir)
@@ -57,6 +65,12 @@ def build_context(config: Config, clock: Clock = utc_now) -> AppContext:
     with sessions.begin() as session:
         user_id = ensure_local_user(session, timezone=local_timezone_name()).id
     log.info("Started with data folder %s (schema %s)", config.data_dir, migration.to_revision)
+    allow_loopback_http(config.google_api_root)
+    connectors = ConnectorService(
+        sessions.begin, user_id, GoogleEndpoints.for_root(config.google_api_root),
+        client=lambda: ClientSecrets.load(config.google_client_secrets),
+        tokens=TokenStore(keyring_backend), clock=clock,
+    )
     return AppContext(
         config=config,
         engine=migration.engine,
@@ -66,6 +80,7 @@ def build_context(config: Config, clock: Clock = utc_now) -> AppContext:
         log_path=log_path,
         migration=migration,
         gate=PolicyGate(PolicyEvaluator(operator_paused=config.auto_execute_disabled)),
+        connectors=connectors,
     )
 
 

@@ -52,6 +52,9 @@ class Config:
     auto_execute_disabled: bool = False
     """`SKYTWIN_AUTO_EXECUTE_DISABLED`: the operator kill switch; true/1/yes stops all auto-execution."""
 
+    data_dir_from_env: bool = False
+    """Whether SKYTWIN_DATA_DIR chose the data dir (`--demo` uses a throwaway one otherwise)."""
+
     @property
     def database_path(self) -> Path:
         return self.data_dir / "skytwin.db"
@@ -82,6 +85,7 @@ class Config:
             auto_execute_disabled=parse_switch(
                 "SKYTWIN_AUTO_EXECUTE_DISABLED", env.get("SKYTWIN_AUTO_EXECUTE_DISABLED")
             ),
+            data_dir_from_env=bool((env.get("SKYTWIN_DATA_DIR") or "").strip()),
         )
 
 

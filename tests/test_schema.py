@@ -10,12 +10,15 @@ from sqlalchemy.exc import IntegrityError
 
 from skytwin_desktop.store.models import (
     Approval,
+    ConnectorAccount,
+    ConnectorBreaker,
     ConnectorCursor,
     ConnectorHealth,
     DecisionLogEntry,
     FeedbackEventRow,
     PolicyRuleRow,
     ProcessedSignal,
+    SignalInboxRow,
     TierChangeRow,
     User,
 )
@@ -37,7 +40,8 @@ def test_every_foreign_key_to_users_cascades_on_delete(context):
     with context.engine.connect() as connection:
         tables = user_tables(connection)
     assert {"autonomy_settings", "connector_health", "connector_cursors", "processed_signals",
-            "approvals", "decision_log", "policy_rules", "feedback_events", "tier_changes"} <= set(tables)
+            "approvals", "decision_log", "policy_rules", "feedback_events", "tier_changes",
+            "connector_accounts", "connector_breakers", "signal_inbox"} <= set(tables)
     not_cascading = [(t, fk["from"]) for t, fks in tables.items() for fk in fks if fk["on_delete"] != "CASCADE"]
     assert not_cascading == []
 
@@ -58,6 +62,9 @@ def add_everything_for(session, user_id: int, now) -> None:
         FeedbackEventRow(user_id=user_id, at=now, kind="approved", action_kind="archive_email"),
         TierChangeRow(user_id=user_id, at=now, old_tier="observer", new_tier="suggest", reason="test",
                       by_person=True),
+        ConnectorAccount(user_id=user_id, connector_name="gmail", account_email="ada@example.com", connected_at=now),
+        ConnectorBreaker(user_id=user_id, connector_name="calendar", consecutive_failures=2),
+        SignalInboxRow(user_id=user_id, connector_name="gmail", signal_id="m1", payload={}),
     ])
 
 

@@ -279,3 +279,43 @@ class TierChangeRow(Base):
     new_tier: Mapped[str] = mapped_column(String(32))
     reason: Mapped[str] = mapped_column(Text)
     by_person: Mapped[bool] = mapped_column(Boolean)
+
+
+class ConnectorAccount(Base):
+    """Which Google account a connector is signed in to (not a secret; the token is in the keyring)."""
+
+    __tablename__ = "connector_accounts"
+    __table_args__ = (one_of("connector_name", Connector),)
+
+    user_id: Mapped[int] = mapped_column(user_fk(), primary_key=True)
+    connector_name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    account_email: Mapped[str] = mapped_column(String(320))
+    connected_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class ConnectorBreaker(Base):
+    """Transient-failure backoff, kept so separate processes and restarts respect it. (A permanent
+    failure needs no row here: `needs_reauth` in connector_health keeps the breaker open.)"""
+
+    __tablename__ = "connector_breakers"
+    __table_args__ = (one_of("connector_name", Connector),)
+
+    user_id: Mapped[int] = mapped_column(user_fk(), primary_key=True)
+    connector_name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    consecutive_failures: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    open_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_error_code: Mapped[str | None] = mapped_column(String(64))
+
+
+class SignalInboxRow(Base):
+    """Signals a poll brought in, waiting to be turned into actions. Written in the same
+    transaction as the connector's cursor, so a crash can neither skip nor lose them."""
+
+    __tablename__ = "signal_inbox"
+    __table_args__ = (one_of("connector_name", Connector),)
+
+    user_id: Mapped[int] = mapped_column(user_fk(), primary_key=True)
+    connector_name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    signal_id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    payload: Mapped[dict] = mapped_column(JSON)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, server_default=DB_NOW)

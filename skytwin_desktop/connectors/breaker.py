@@ -1,0 +1,65 @@
+"""The circuit breaker for one (person, connector): pure, clock and randomness injected.
+
+- A permanent failure forces it open until the person reconnects: no more token requests, and
+  no backoff arithmetic (waiting longer will not un-revoke a token).
+- Three transient failures in a row open it for 5 minutes, doubling up to 30, with jitter; when
+  that passes, one probe poll is let through (half-open): success closes it, failure reopens it.
+- A reconnect closes it at once.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+
+TRANSIENT_THRESHOLD = 3
+BASE_BACKOFF = timedelta(minutes=5)
+MAX_BACKOFF = timedelta(minutes=30)
+JITTER = 0.1
+"""Up to ±10 % of the backoff, so many machines do not retry in step."""
+
+
+@dataclass(frozen=True, slots=True)
+class BreakerState:
+    consecutive_failures: int = 0
+    open_until: datetime | None = None
+    forced_open: bool = False
+    """Open because of a permanent failure; only a reconnect closes it."""
+
+    def allows(self, now: datetime) -> bool:
+        """May a poll run now? (After the backoff, this is the half-open probe.)"""
+        if self.forced_open:
+            return False
+        return self.open_until is None or now >= self.open_until
+
+    @property
+    def is_open(self) -> bool:
+        return self.forced_open or self.open_until is not None
+
+
+def closed() -> BreakerState:
+    return BreakerState()
+
+
+def after_success(_state: BreakerState) -> BreakerState:
+    return closed()
+
+
+def after_permanent(state: BreakerState) -> BreakerState:
+    return replace(state, forced_open=True, open_until=None)
+
+
+def backoff_for(failures: int) -> timedelta:
+    """5 min at the threshold, doubling with each further failure, capped at 30 min."""
+    steps = max(0, failures - TRANSIENT_THRESHOLD)
+    return min(BASE_BACKOFF * (2**steps), MAX_BACKOFF)
+
+
+def after_transient(state: BreakerState, now: datetime, rng: random.Random | None = None) -> BreakerState:
+    failures = state.consecutive_failures + 1
+    if failures < TRANSIENT_THRESHOLD:
+        return replace(state, consecutive_failures=failures, open_until=None)
+    delay = backoff_for(failures)
+    spread = (rng or random).uniform(-JITTER, JITTER)
+    return replace(state, consecutive_failures=failures, open_until=now + delay * (1 + spread))

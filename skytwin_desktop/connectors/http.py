@@ -1,0 +1,107 @@
+"""Authorised HTTP to Google with google-auth: time-outs on every request (token refreshes
+included), and every failure turned into a `ConnectorFailure` that says permanent or transient."""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+import google.auth.exceptions
+import requests
+from google.auth.transport.requests import AuthorizedSession, Request
+from google.oauth2.credentials import Credentials
+
+from skytwin_desktop.connectors.failures import ConnectorFailure, Failure, api_failure, token_failure
+
+log = logging.getLogger(__name__)
+CONNECT_TIMEOUT = 5.0
+READ_TIMEOUT = 20.0
+
+
+class ApiError(Exception):
+    """An HTTP error answer from a Google API, kept whole so callers can handle 404/410 themselves."""
+
+    def __init__(self, status: int, body: Any) -> None:
+        super().__init__(f"HTTP {status}")
+        self.status = status
+        self.body = body
+
+    def as_failure(self) -> ConnectorFailure:
+        return ConnectorFailure(api_failure(self.status, self.body), f"Google answered HTTP {self.status}")
+
+
+class TimedRequest(Request):
+    """google-auth's transport with a time-out on token requests and the last token status kept,
+    since a RefreshError carries Google's JSON but not the HTTP status we fall back on."""
+
+    def __init__(self, timeout: tuple[float, float] = (CONNECT_TIMEOUT, READ_TIMEOUT)) -> None:
+        super().__init__(session=requests.Session())
+        self.timeout = timeout
+        self.last_status: int | None = None
+
+    def __call__(self, url, method="GET", body=None, headers=None, timeout=None, **kwargs):
+        self.last_status = None
+        response = super().__call__(url, method=method, body=body, headers=headers,
+                                    timeout=timeout or self.timeout, **kwargs)
+        self.last_status = response.status
+        return response
+
+    def close(self) -> None:
+        self.session.close()
+
+
+class GoogleHttp:
+    """One connector's authorised session. The access token lives here, in memory only."""
+
+    def __init__(self, credentials: Credentials) -> None:
+        self.credentials = credentials
+        self._auth_request = TimedRequest()
+        self._session = AuthorizedSession(credentials, auth_request=self._auth_request)
+
+    def close(self) -> None:
+        self._session.close()
+        self._auth_request.close()
+
+    def call(self, method: str, url: str, *, params: Any = None, json_body: Any = None) -> dict[str, Any]:
+        try:
+            response = self._session.request(method, url, params=params, json=json_body,
+                                             timeout=(CONNECT_TIMEOUT, READ_TIMEOUT))
+        except google.auth.exceptions.RefreshError as exc:
+            body = exc.args[1] if len(exc.args) > 1 else exc.args[0] if exc.args else None
+            failure = token_failure(self._auth_request.last_status, body)
+            raise ConnectorFailure(failure, f"token refresh failed ({failure.error_code})") from None
+        except google.auth.exceptions.TransportError:
+            raise ConnectorFailure(Failure(False, "network_error"), "could not reach Google's token service") from None
+        except requests.Timeout:
+            raise ConnectorFailure(Failure(False, "timeout"), "Google did not answer in time") from None
+        except requests.RequestException:
+            raise ConnectorFailure(Failure(False, "network_error"), "could not reach Google") from None
+        if response.status_code >= 400:
+            raise ApiError(response.status_code, _json_or_text(response))
+        try:
+            data = response.json() if response.content else {}
+        except ValueError:
+            raise ConnectorFailure(Failure(False, "malformed_response"), "Google's answer was not JSON") from None
+        if not isinstance(data, dict):
+            raise ConnectorFailure(Failure(False, "malformed_response"), "Google's answer was not an object")
+        return data
+
+
+def _json_or_text(response: requests.Response) -> Any:
+    try:
+        return response.json()
+    except ValueError:
+        return response.text[:200]
+
+
+def checked(call):
+    """Run an API call; any HTTP error not handled by the caller becomes a ConnectorFailure."""
+    try:
+        return call()
+    except ApiError as exc:
+        raise exc.as_failure() from None
+
+
+def dumps(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"))

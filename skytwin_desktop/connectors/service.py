@@ -1,0 +1,240 @@
+"""Polling, connecting and disconnecting, with health and breaker kept per connector.
+
+Each connector is judged on its own: a revoked Gmail never stops or marks a working Calendar.
+Access tokens are held in memory here (the keyring is read once per connector), and everything a
+poll brings in is stored with the new cursor in one transaction.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from enum import StrEnum
+
+import requests
+from google.oauth2.credentials import Credentials
+from sqlalchemy.orm import Session
+
+from skytwin_desktop.clock import Clock
+from skytwin_desktop.connectors import breaker
+from skytwin_desktop.connectors.calendar import CalendarReader
+from skytwin_desktop.connectors.endpoints import SCOPES, GoogleEndpoints
+from skytwin_desktop.connectors.failures import ConnectorFailure, Failure
+from skytwin_desktop.connectors.gmail import GmailReader
+from skytwin_desktop.connectors.http import GoogleHttp
+from skytwin_desktop.connectors.oauth import ClientSecrets, sign_in
+from skytwin_desktop.connectors.secrets import KeyringUnavailable, TokenStore
+from skytwin_desktop.domain import Connector, HealthStatus
+from skytwin_desktop.store import connectors as store
+from skytwin_desktop.store.health import health_by_connector, record_health
+
+log = logging.getLogger(__name__)
+REVOKE_TIMEOUT = 10
+
+
+class Outcome(StrEnum):
+    OK = "ok"
+    NOT_CONNECTED = "not_connected"
+    NEEDS_REAUTH = "needs_reauth"
+    """Skipped: the person must reconnect first (no request is made)."""
+    BACKING_OFF = "backing_off"
+    TRANSIENT_FAILURE = "transient_failure"
+    PERMANENT_FAILURE = "permanent_failure"
+    KEYRING_ERROR = "keyring_error"
+
+
+@dataclass(frozen=True)
+class PollReport:
+    connector: Connector
+    outcome: Outcome
+    signals: int = 0
+    error_code: str | None = None
+    detail: str = ""
+
+    @property
+    def succeeded(self) -> bool:
+        return self.outcome is Outcome.OK
+
+
+SessionFactory = Callable[[], AbstractContextManager[Session]]
+
+
+class ConnectorService:
+    def __init__(self, sessions: SessionFactory, user_id: int, endpoints: GoogleEndpoints,
+                 client: Callable[[], ClientSecrets], tokens: TokenStore, clock: Clock,
+                 rng: random.Random | None = None, sign_in_timeout: int | None = None) -> None:
+        self._sessions = sessions
+        self.user_id = user_id
+        self.endpoints = endpoints
+        self._client = client
+        self.tokens = tokens
+        self.clock = clock
+        self._rng = rng or random.Random()
+        self._sign_in_timeout = sign_in_timeout
+        self._http: dict[Connector, GoogleHttp] = {}
+        self._locks = {connector: threading.Lock() for connector in Connector}
+
+    # --- polling -------------------------------------------------------------------------
+    def poll_all(self) -> list[PollReport]:
+        return [self.poll(connector) for connector in Connector]
+
+    def poll(self, connector: Connector) -> PollReport:
+        connector = Connector(connector)
+        with self._locks[connector]:
+            return self._poll(connector)
+
+    def _poll(self, connector: Connector) -> PollReport:
+        now = self.clock()
+        with self._sessions() as session:
+            health = health_by_connector(session, self.user_id).get(connector)
+            status = HealthStatus(health.status) if health else HealthStatus.DISABLED
+            if status is HealthStatus.DISABLED:
+                return PollReport(connector, Outcome.NOT_CONNECTED)
+            if status is HealthStatus.NEEDS_REAUTH:
+                return PollReport(connector, Outcome.NEEDS_REAUTH, error_code=health.error_code,
+                                  detail=f"{connector.title} needs reconnecting")
+            state = store.load_breaker(session, self.user_id, connector, forced_open=False)
+            if not state.allows(now):
+                return PollReport(connector, Outcome.BACKING_OFF, detail=f"retrying after {state.open_until}")
+            cursor = store.get_cursor(session, self.user_id, connector)
+        try:
+            http = self._http_for(connector)
+            result = self._read(connector, http, cursor, now)
+        except KeyringUnavailable as exc:
+            return PollReport(connector, Outcome.KEYRING_ERROR, error_code="keyring_unavailable", detail=str(exc))
+        except ConnectorFailure as exc:
+            return self._failed(connector, state, exc.failure, str(exc))
+        with self._sessions() as session:
+            count = store.save_poll(session, self.user_id, connector, result.signals, result.cursor)
+            record_health(session, self.user_id, connector, HealthStatus.CONNECTED, at=now)
+            store.save_breaker(session, self.user_id, connector, breaker.closed())
+            if result.account and not store.get_account(session, self.user_id, connector):
+                store.set_account(session, self.user_id, connector, result.account, now)
+        log.info("%s poll: %d new signal(s)%s", connector.title, count, " (first sync)" if result.bootstrapped else "")
+        return PollReport(connector, Outcome.OK, signals=count)
+
+    def _read(self, connector: Connector, http: GoogleHttp, cursor: str | None, now):
+        if connector is Connector.GMAIL:
+            return GmailReader(http, self.endpoints.gmail).poll(cursor)
+        return CalendarReader(http, self.endpoints.calendar).poll(cursor, now)
+
+    def _failed(self, connector: Connector, state: breaker.BreakerState, failure: Failure, detail: str) -> PollReport:
+        now = self.clock()
+        with self._sessions() as session:
+            if failure.permanent:
+                record_health(session, self.user_id, connector, HealthStatus.NEEDS_REAUTH, at=now,
+                              error_code=failure.error_code)
+                store.save_breaker(session, self.user_id, connector, breaker.closed(), failure.error_code)
+            else:
+                store.save_breaker(session, self.user_id, connector, breaker.after_transient(state, now, self._rng),
+                                   failure.error_code)
+        if failure.permanent:
+            self._drop(connector)
+            log.warning("%s needs reconnecting (%s); polling stops until then", connector.title, failure.error_code)
+            return PollReport(connector, Outcome.PERMANENT_FAILURE, error_code=failure.error_code, detail=detail)
+        log.warning("%s poll failed for now (%s): %s", connector.title, failure.error_code, detail)
+        return PollReport(connector, Outcome.TRANSIENT_FAILURE, error_code=failure.error_code, detail=detail)
+
+    def _http_for(self, connector: Connector) -> GoogleHttp:
+        http = self._http.get(connector)
+        if http is not None:
+            return http
+        refresh_token = self.tokens.load(self.user_id, connector)
+        if not refresh_token:
+            raise ConnectorFailure(Failure(True, "token_missing"), "no saved sign-in in the keyring")
+        client = self._client()
+        credentials = Credentials(token=None, refresh_token=refresh_token, token_uri=self.endpoints.token_uri,
+                                  client_id=client.client_id, client_secret=client.client_secret,
+                                  scopes=list(SCOPES[connector]))
+        http = self._http[connector] = GoogleHttp(credentials)
+        return http
+
+    def _drop(self, connector: Connector) -> None:
+        http = self._http.pop(connector, None)
+        if http is not None:
+            http.close()
+
+    def close(self) -> None:
+        for connector in list(self._http):
+            self._drop(connector)
+
+    # --- connecting ----------------------------------------------------------------------
+    def connect(self, connector: Connector) -> PollReport:
+        """Sign in, keep the token in the keyring, mark the connector connected and poll at once,
+        so a reconnect clears a warning in seconds rather than at the next backoff."""
+        connector = Connector(connector)
+        client = self._client()
+        self.tokens.backend  # fail before the browser opens if there is nowhere to keep the token
+        kwargs = {"timeout": self._sign_in_timeout} if self._sign_in_timeout else {}
+        credentials = sign_in(connector, client, self.endpoints, **kwargs)
+        with self._locks[connector]:
+            self._drop(connector)
+            self.tokens.save(self.user_id, connector, credentials.refresh_token)
+            http = self._http[connector] = GoogleHttp(credentials)
+            now = self.clock()
+            try:
+                account = self._account(connector, http, now)
+            except ConnectorFailure as exc:
+                account = None
+                log.warning("Could not read the %s account after signing in (%s)", connector.title, exc)
+            with self._sessions() as session:
+                previous = store.get_account(session, self.user_id, connector)
+                if account and previous and previous != account:
+                    store.clear_cursor(session, self.user_id, connector)  # another mailbox: start afresh
+                if account:
+                    store.set_account(session, self.user_id, connector, account, now)
+                record_health(session, self.user_id, connector, HealthStatus.CONNECTED, at=now)
+                store.save_breaker(session, self.user_id, connector, breaker.closed())
+            log.info("%s connected", connector.title)
+            return self._poll(connector)
+
+    def _account(self, connector: Connector, http: GoogleHttp, now) -> str | None:
+        if connector is Connector.GMAIL:
+            return GmailReader(http, self.endpoints.gmail).account()
+        return CalendarReader(http, self.endpoints.calendar).account(now)
+
+    def disconnect(self, connector: Connector) -> str:
+        """Forget the sign-in and mark the connector disabled. Revoke it at Google only when no other
+        connector uses the same account, since Google ends the whole grant of a (client, account)."""
+        connector = Connector(connector)
+        with self._locks[connector]:
+            refresh_token = self.tokens.load(self.user_id, connector)
+            with self._sessions() as session:
+                account = store.get_account(session, self.user_id, connector)
+                health = health_by_connector(session, self.user_id)
+                sharing = [other for other in Connector
+                           if other is not connector and account is not None
+                           and store.get_account(session, self.user_id, other) == account
+                           and other in health and health[other].status != HealthStatus.DISABLED.value]
+            revoked = False
+            if refresh_token and not sharing:
+                revoked = self._revoke(refresh_token)
+            self.tokens.delete(self.user_id, connector)
+            self._drop(connector)
+            with self._sessions() as session:
+                record_health(session, self.user_id, connector, HealthStatus.DISABLED, at=self.clock())
+                store.clear_cursor(session, self.user_id, connector)
+                store.save_breaker(session, self.user_id, connector, breaker.closed())
+                store.forget_account(session, self.user_id, connector)
+        if revoked:
+            return f"{connector.title} disconnected; access revoked at Google."
+        if sharing:
+            return (f"{connector.title} disconnected on this computer. Access was not revoked at Google because "
+                    f"{' and '.join(c.title for c in sharing)} uses the same account.")
+        return f"{connector.title} disconnected on this computer."
+
+    def _revoke(self, token: str) -> bool:
+        try:
+            response = requests.post(self.endpoints.revoke_uri, data={"token": token},
+                                     headers={"Content-Type": "application/x-www-form-urlencoded"},
+                                     timeout=REVOKE_TIMEOUT)
+        except requests.RequestException:
+            log.warning("Could not reach Google to revoke the token; it was forgotten locally")
+            return False
+        if response.status_code != 200:
+            log.warning("Google did not revoke the token (HTTP %s); it was forgotten locally", response.status_code)
+        return response.status_code == 200

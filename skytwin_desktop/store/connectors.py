@@ -1,0 +1,90 @@
+"""Connector state in the store: accounts, cursors, the signal inbox and breaker backoff."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import delete, select
+from sqlalchemy.dialects.sqlite import insert
+from sqlalchemy.orm import Session
+
+from skytwin_desktop.connectors.breaker import BreakerState
+from skytwin_desktop.connectors.signals import Signal, signal_to_json
+from skytwin_desktop.domain import Connector
+from skytwin_desktop.store.models import ConnectorAccount, ConnectorBreaker, ConnectorCursor, SignalInboxRow
+
+
+def _pk(user_id: int, connector: Connector) -> tuple[int, str]:
+    return user_id, Connector(connector).value
+
+
+def get_cursor(session: Session, user_id: int, connector: Connector) -> str | None:
+    row = session.get(ConnectorCursor, _pk(user_id, connector))
+    return row.cursor if row else None
+
+
+def save_poll(session: Session, user_id: int, connector: Connector, signals: list[Signal], cursor: str) -> int:
+    """Record a poll's signals and then move the cursor, in the caller's one transaction."""
+    name = Connector(connector).value
+    for signal in signals:
+        statement = insert(SignalInboxRow).values(user_id=user_id, connector_name=name, signal_id=signal.signal_id,
+                                                  payload=signal_to_json(signal))
+        session.execute(statement.on_conflict_do_update(
+            index_elements=[SignalInboxRow.user_id, SignalInboxRow.connector_name, SignalInboxRow.signal_id],
+            set_={SignalInboxRow.payload: statement.excluded.payload},
+        ))
+    row = session.get(ConnectorCursor, (user_id, name))
+    if row is None:
+        session.add(ConnectorCursor(user_id=user_id, connector_name=name, cursor=cursor))
+    else:
+        row.cursor = cursor
+    session.flush()
+    return len(signals)
+
+
+def clear_cursor(session: Session, user_id: int, connector: Connector) -> None:
+    session.execute(delete(ConnectorCursor).where(ConnectorCursor.user_id == user_id,
+                                                  ConnectorCursor.connector_name == Connector(connector).value))
+
+
+def get_account(session: Session, user_id: int, connector: Connector) -> str | None:
+    row = session.get(ConnectorAccount, _pk(user_id, connector))
+    return row.account_email if row else None
+
+
+def set_account(session: Session, user_id: int, connector: Connector, email: str, now: datetime) -> None:
+    row = session.get(ConnectorAccount, _pk(user_id, connector))
+    if row is None:
+        session.add(ConnectorAccount(user_id=user_id, connector_name=Connector(connector).value,
+                                     account_email=email.lower(), connected_at=now))
+    else:
+        row.account_email, row.connected_at = email.lower(), now
+    session.flush()
+
+
+def forget_account(session: Session, user_id: int, connector: Connector) -> None:
+    session.execute(delete(ConnectorAccount).where(ConnectorAccount.user_id == user_id,
+                                                   ConnectorAccount.connector_name == Connector(connector).value))
+
+
+def load_breaker(session: Session, user_id: int, connector: Connector, *, forced_open: bool) -> BreakerState:
+    row = session.get(ConnectorBreaker, _pk(user_id, connector))
+    if row is None:
+        return BreakerState(forced_open=forced_open)
+    return BreakerState(row.consecutive_failures, row.open_until, forced_open)
+
+
+def save_breaker(session: Session, user_id: int, connector: Connector, state: BreakerState,
+                 error_code: str | None = None) -> None:
+    row = session.get(ConnectorBreaker, _pk(user_id, connector))
+    if row is None:
+        row = ConnectorBreaker(user_id=user_id, connector_name=Connector(connector).value)
+        session.add(row)
+    row.consecutive_failures, row.open_until = state.consecutive_failures, state.open_until
+    row.last_error_code = error_code
+    session.flush()
+
+
+def inbox(session: Session, user_id: int) -> list[SignalInboxRow]:
+    return list(session.scalars(select(SignalInboxRow).where(SignalInboxRow.user_id == user_id)
+                                .order_by(SignalInboxRow.received_at)))
