@@ -22,9 +22,11 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 
 @pytest.fixture(autouse=True)
 def isolated_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
-    """No test sees the real home, the real data dir or a SKYTWIN_* variable from the shell."""
+    """No test sees the real home, the real data dir, the person's keyring or browser, or a
+    SKYTWIN_* variable from the shell; and what the code under test sets in os.environ is undone."""
+    saved_environ = dict(os.environ)
     for name in list(os.environ):
-        if name.startswith("SKYTWIN_"):
+        if name.startswith("SKYTWIN_") or name in ("PYTHON_KEYRING_BACKEND", "BROWSER", "OAUTHLIB_INSECURE_TRANSPORT"):
             monkeypatch.delenv(name)
     home = tmp_path / "home"
     for var, sub in {
@@ -39,6 +41,8 @@ def isolated_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
         monkeypatch.setenv(var, str(path))
     monkeypatch.setenv("SKYTWIN_DATA_DIR", str(tmp_path / "data"))
     yield
+    os.environ.clear()
+    os.environ.update(saved_environ)
     root = logging.getLogger()
     for handler in [h for h in root.handlers if getattr(h, "_skytwin", False)]:
         root.removeHandler(handler)

@@ -5,12 +5,13 @@ from __future__ import annotations
 import logging
 import sys
 
-from PySide6.QtCore import QObject, QTimer
+from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QIcon
 from PySide6.QtWidgets import QApplication, QLabel, QMenu, QPushButton, QSystemTrayIcon, QVBoxLayout, QWidget
 
 from skytwin_desktop.composition import AppContext
 from skytwin_desktop.paths import resource
+from skytwin_desktop.scheduler import PollScheduler
 from skytwin_desktop.status import StatusReport, read_status
 from skytwin_desktop.ui.state import TrayIcon, TrayState, tray_state
 
@@ -91,18 +92,31 @@ class TrayController(QObject):
         self.window.close()
 
 
+class PollBridge(QObject):
+    """Carries poll reports from the scheduler's thread to the GUI thread (queued, never direct)."""
+
+    reported = Signal(object)
+
+
 def run_tray(context: AppContext) -> int:
     app = QApplication.instance() or QApplication(sys.argv)
     app.setApplicationName("SkyTwin Desktop")
     app.setDesktopFileName("skytwin-desktop")
     app.setWindowIcon(icon_for(TrayIcon.LISTENING))
     app.setQuitOnLastWindowClosed(False)
-    with context.session() as session:
-        report = read_status(
-            session, context.user_id, operator_paused=context.config.auto_execute_disabled, now=context.clock()
-        )
-    controller = TrayController(report)
+    def current_report() -> StatusReport:
+        with context.session() as session:
+            return read_status(
+                session, context.user_id, operator_paused=context.config.auto_execute_disabled, now=context.clock()
+            )
+
+    controller = TrayController(current_report())
     controller.place()
+    bridge = PollBridge()
+    bridge.reported.connect(lambda _report: controller.show_report(current_report()), Qt.QueuedConnection)
+    scheduler = PollScheduler(context.connectors, context.config.poll_interval, on_report=bridge.reported.emit)
+    scheduler.start()
+    app.aboutToQuit.connect(scheduler.shutdown)
     app.aboutToQuit.connect(controller.shutdown)
     log.info("Tray started (%s)", "system tray" if QSystemTrayIcon.isSystemTrayAvailable() else "no tray: window")
     return app.exec()
