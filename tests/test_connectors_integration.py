@@ -1,0 +1,259 @@
+"""Connectors end to end: the real google-auth / oauthlib / requests code against the local
+Google sandbox on 127.0.0.1. No mocks of our own code on this path."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from skytwin_desktop.composition import build_context
+from skytwin_desktop.config import Config
+from skytwin_desktop.connectors import http as connector_http
+from skytwin_desktop.connectors.service import Outcome
+from skytwin_desktop.domain import Connector
+from skytwin_desktop.sandbox import GoogleSandbox
+from skytwin_desktop.scheduler import PollScheduler
+from skytwin_desktop.store.models import ConnectorCursor, SignalInboxRow
+
+FAKE_BROWSER = Path(__file__).parent / "support" / "fake_browser.py"
+GMAIL, CALENDAR = Connector.GMAIL, Connector.CALENDAR
+
+
+@pytest.fixture
+def sandbox():
+    with GoogleSandbox() as running:
+        yield running
+
+
+@pytest.fixture
+def google(sandbox, monkeypatch, tmp_path):
+    """The app's environment pointed at the sandbox, with a keyring file and a stand-in browser."""
+    monkeypatch.setenv("SKYTWIN_GOOGLE_API_ROOT", sandbox.url)
+    monkeypatch.setenv("SKYTWIN_GOOGLE_CLIENT_SECRETS", str(sandbox.write_client_secrets(tmp_path / "client.json")))
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyrings.alt.file.PlaintextKeyring")
+    monkeypatch.setenv("BROWSER", f"{sys.executable} {FAKE_BROWSER} %s")
+    return sandbox
+
+
+def cli(*args: str, timeout: int = 120) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "skytwin_desktop", *args], capture_output=True, text=True,
+                          timeout=timeout)
+
+
+def status() -> dict:
+    done = cli("status", "--json")
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
+@pytest.fixture
+def app(google, clock):
+    """The app's own service objects, in-process, sharing the data dir and keyring with the CLI."""
+    context = build_context(Config.from_env(), clock=clock)
+    yield context
+    context.close()
+
+
+def connect(*connectors: Connector) -> None:
+    for connector in connectors:
+        done = cli("connect", connector.value)
+        assert done.returncode == 0, done.stdout + done.stderr
+        assert f"{connector.title} connected." in done.stdout
+
+
+def test_connect_with_the_loopback_flow_then_poll(google, data_dir):
+    connect(GMAIL, CALENDAR)
+    report = status()
+    assert {name: c["status"] for name, c in report["connectors"].items()} == {"gmail": "connected",
+                                                                                "calendar": "connected"}
+    assert report["any_needs_reauth"] is False
+    auth = [(m, p, q) for m, p, q in google.requests if p == "/o/oauth2/auth"]
+    assert len(auth) == 2
+    assert all(q["code_challenge_method"] == ["S256"] and q["state"] and q["access_type"] == ["offline"]
+               for _, _, q in auth)
+    assert [q["scope"] for _, _, q in auth] == [["https://www.googleapis.com/auth/gmail.modify"],
+                                               ["https://www.googleapis.com/auth/calendar.events"]]
+    done = cli("poll-once")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "gmail: ok" in done.stdout and "calendar: ok" in done.stdout
+
+
+def test_first_sync_records_signals_and_cursor_together(google, app):
+    connect(GMAIL, CALENDAR)  # connecting polls at once
+    with app.session() as session:
+        rows = session.scalars(select(SignalInboxRow)).all()
+        cursors = {row.connector_name: row.cursor for row in session.scalars(select(ConnectorCursor))}
+    by_connector = {name: [r for r in rows if r.connector_name == name] for name in ("gmail", "calendar")}
+    assert by_connector["gmail"] and by_connector["calendar"]
+    assert set(cursors) == {"gmail", "calendar"}
+    first_sync = {(tuple(r.payload["labels"])) for r in by_connector["gmail"]}
+    assert all("SENT" in labels or "UNREAD" in labels for labels in first_sync), "recent sent and unread mail"
+    invites = [r for r in by_connector["calendar"] if r.payload["self_response"] == "needsAction"]
+    assert invites and any(r.payload["conflicts"] for r in invites), "an overlapping invite is a conflict"
+
+    google.deliver({"from": "Weekly Digest <news@weekly-digest.example>", "to": "ada@example.com",
+                    "subject": "This week", "snippet": "Top stories", "labels": ["INBOX", "UNREAD"],
+                    "headers": {"List-Unsubscribe": "<mailto:unsub@weekly-digest.example>"}})
+    report = app.connectors.poll(GMAIL)
+    assert (report.outcome, report.signals) == (Outcome.OK, 1), "history brings only the new message"
+    with app.session() as session:
+        newest = session.scalars(select(SignalInboxRow).where(SignalInboxRow.payload["subject"].as_string()
+                                                              == "This week")).one()
+    assert newest.payload["list_unsubscribe"] == "<mailto:unsub@weekly-digest.example>"
+    assert newest.payload["sender"] == "news@weekly-digest.example"
+
+
+def test_revoked_gmail_needs_reauth_and_calendar_keeps_working(google, app):
+    connect(GMAIL, CALENDAR)
+    assert google.revoke_grant("gmail.modify") == 1
+    google.expire_access_tokens()  # as after an hour: the next call must refresh
+    done = cli("poll-once")
+    assert done.returncode == 1
+    assert "gmail: permanent_failure (invalid_grant)" in done.stdout and "calendar: ok" in done.stdout
+    report = status()
+    assert report["connectors"]["gmail"]["status"] == "needs_reauth"
+    assert report["connectors"]["gmail"]["error_code"] == "invalid_grant"
+    assert report["connectors"]["gmail"]["last_success_at"] is not None, "the last-good marker stays"
+    assert report["connectors"]["calendar"]["status"] == "connected"
+    assert report["any_needs_reauth"] is True
+
+    assert app.connectors.poll(CALENDAR).succeeded  # this process's Calendar access token, cached from here on
+    token_requests = google.token_requests()
+    for _ in range(3):
+        reports = {r.connector: r.outcome for r in app.connectors.poll_all()}
+        assert reports == {GMAIL: Outcome.NEEDS_REAUTH, CALENDAR: Outcome.OK}
+    assert google.token_requests() == token_requests, "no token requests while the breaker is open"
+    again = cli("poll-once")  # a separate process respects it too
+    assert again.returncode == 1 and "gmail: needs_reauth" in again.stdout and "calendar: ok" in again.stdout
+
+    connect(GMAIL)  # reconnect: connected at once, no waiting for a backoff
+    assert status()["connectors"]["gmail"]["status"] == "connected"
+    assert cli("poll-once").returncode == 0
+
+
+def test_transient_burst_backs_off_and_recovers(google, app, clock):
+    connect(GMAIL)
+    google.fail_next("/gmail/v1", 503, count=3)
+    outcomes = [app.connectors.poll(GMAIL).outcome for _ in range(3)]
+    assert outcomes == [Outcome.TRANSIENT_FAILURE] * 3
+    assert status()["connectors"]["gmail"]["status"] == "connected", "a blip never means reconnect"
+    requests_before = len(google.requests)
+    assert app.connectors.poll(GMAIL).outcome is Outcome.BACKING_OFF
+    assert len(google.requests) == requests_before, "backing off means no requests"
+    clock.advance(minutes=6)
+    assert app.connectors.poll(GMAIL).outcome is Outcome.OK, "the half-open probe succeeds"
+    assert app.connectors.poll(GMAIL).outcome is Outcome.OK
+
+
+def test_token_endpoint_429_is_transient(google, app):
+    connect(GMAIL)
+    google.expire_access_tokens()
+    google.fail_next("/token", 429, count=5, body={"error": "rate_limit_exceeded"})
+    report = app.connectors.poll(GMAIL)
+    assert report.outcome is Outcome.TRANSIENT_FAILURE
+    assert status()["connectors"]["gmail"]["status"] == "connected"
+
+
+def test_insufficient_scope_needs_reauth(google, app):
+    connect(CALENDAR)
+    body = {"error": {"code": 403, "message": "Request had insufficient authentication scopes.",
+                      "errors": [{"message": "Insufficient Permission", "domain": "global",
+                                  "reason": "insufficientPermissions"}], "status": "PERMISSION_DENIED"}}
+    google.fail_next("/calendar/v3", 403, body=body)
+    report = app.connectors.poll(CALENDAR)
+    assert (report.outcome, report.error_code) == (Outcome.PERMANENT_FAILURE, "insufficient_scope")
+    assert status()["connectors"]["calendar"]["error_code"] == "insufficient_scope"
+
+
+def test_api_401_after_a_fresh_token_needs_reauth(google, app):
+    connect(GMAIL)
+    google.fail_next("/gmail/v1", 401, count=5)
+    report = app.connectors.poll(GMAIL)
+    assert (report.outcome, report.error_code) == (Outcome.PERMANENT_FAILURE, "invalid_credentials")
+
+
+def test_malformed_answer_and_stall_are_transient(google, app, monkeypatch):
+    connect(GMAIL)
+    google.malformed_next("/gmail/v1")
+    assert app.connectors.poll(GMAIL).error_code == "malformed_response"
+    monkeypatch.setattr(connector_http, "READ_TIMEOUT", 0.5)
+    google.stall_next("/gmail/v1", 3)
+    assert app.connectors.poll(GMAIL).error_code == "timeout"
+    assert status()["connectors"]["gmail"]["status"] == "connected"
+
+
+def test_old_history_id_and_expired_sync_token_recover(google, app):
+    connect(GMAIL, CALENDAR)
+    google.expire_history()
+    google.expire_sync_tokens()
+    assert app.connectors.poll(GMAIL).outcome is Outcome.OK
+    assert app.connectors.poll(CALENDAR).outcome is Outcome.OK
+    paths = [p for _, p, _ in google.requests]
+    tried = max(i for i, p in enumerate(paths) if p.endswith("/history"))
+    assert any(p.endswith("/profile") for p in paths[tried:]), "after the 404, a fresh first sync"
+    listings = [q for _, p, q in google.requests if p.endswith("/calendars/primary/events")]
+    assert "syncToken" in listings[-2] and "timeMin" in listings[-1], "after the 410, one full resync"
+
+
+def test_disconnect_revokes_only_when_no_other_connector_shares_the_account(google, app):
+    connect(GMAIL, CALENDAR)
+    first = cli("disconnect", "gmail")
+    assert first.returncode == 0 and "not revoked at Google because Calendar" in first.stdout
+    assert not any(p == "/revoke" for _, p, _ in google.requests)
+    assert app.connectors.poll(CALENDAR).outcome is Outcome.OK, "Calendar still has access"
+    second = cli("disconnect", "calendar")
+    assert second.returncode == 0 and "revoked at Google" in second.stdout
+    assert any(m == "POST" and p == "/revoke" for m, p, _ in google.requests)
+    report = status()
+    assert {c["status"] for c in report["connectors"].values()} == {"disabled"}
+    assert cli("poll-once").returncode == 0, "nothing connected: nothing failed"
+
+
+def test_no_token_appears_in_the_database_logs_or_status(google, app, data_dir, tmp_path):
+    connect(GMAIL, CALENDAR)
+    app.connectors.poll(GMAIL)
+    from keyrings.alt.file import PlaintextKeyring
+
+    secrets = [PlaintextKeyring().get_password("skytwin-desktop", f"user-{app.user_id}:{c.value}")
+               for c in (GMAIL, CALENDAR)]
+    assert all(secrets), "the tokens went to the configured keyring"
+    app.close()
+    stored = b"".join(p.read_bytes() for p in data_dir.rglob("*") if p.is_file() and "demo" not in p.name)
+    status_text = cli("status", "--json").stdout
+    for needle in [*secrets, "ya29.", "1//"]:
+        assert needle.encode() not in stored
+        assert needle not in status_text
+
+
+def test_connect_without_client_secrets_says_how(monkeypatch):
+    monkeypatch.delenv("SKYTWIN_GOOGLE_CLIENT_SECRETS", raising=False)
+    done = cli("connect", "gmail")
+    assert done.returncode == 2
+    assert done.stderr.count("\n") == 1 and "SKYTWIN_GOOGLE_CLIENT_SECRETS" in done.stderr and "--demo" in done.stderr
+
+
+def test_scheduler_polls_in_the_background_and_stops_cleanly(google, app):
+    connect(GMAIL, CALENDAR)
+    before = {t.ident for t in threading.enumerate()}
+    done = threading.Event()
+    seen = []
+
+    def on_report(report):
+        seen.append(report)
+        if len(seen) >= 2:
+            done.set()
+
+    scheduler = PollScheduler(app.connectors, interval=5, on_report=on_report)
+    scheduler.start()
+    assert done.wait(timeout=30), "both connectors polled once at start"
+    scheduler.shutdown()
+    assert not scheduler.running
+    assert {r.connector for r in seen} == {GMAIL, CALENDAR} and all(r.succeeded for r in seen)
+    leftover = [t for t in threading.enumerate() if t.ident not in before and t.is_alive()]
+    assert leftover == [], leftover
