@@ -257,3 +257,134 @@ def test_scheduler_polls_in_the_background_and_stops_cleanly(google, app):
     assert {r.connector for r in seen} == {GMAIL, CALENDAR} and all(r.succeeded for r in seen)
     leftover = [t for t in threading.enumerate() if t.ident not in before and t.is_alive()]
     assert leftover == [], leftover
+
+
+class ScriptedBrowser:
+    """Stands in for `webbrowser.get()`: does with the sign-in link what a test scripts."""
+
+    def __init__(self, act):
+        self.act = act
+
+    def open(self, url, new=0, autoraise=True):
+        threading.Thread(target=self.act, args=(url,), daemon=True).start()
+        return True
+
+
+def sign_in_with(monkeypatch, app, act, timeout=10):
+    import webbrowser
+
+    from skytwin_desktop.connectors.oauth import ClientSecrets, sign_in
+
+    monkeypatch.setattr(webbrowser, "get", lambda *a, **k: ScriptedBrowser(act))
+    return sign_in(GMAIL, ClientSecrets.load(app.config.google_client_secrets), app.connectors.endpoints,
+                   timeout=timeout)
+
+
+def redirect_target(url: str) -> str:
+    """Ask the sandbox for consent without following its redirect."""
+    import urllib.request
+
+    class NoRedirect(urllib.request.HTTPRedirectHandler):
+        def redirect_request(self, *args, **kwargs):
+            return None
+
+    opener = urllib.request.build_opener(NoRedirect)
+    try:
+        opener.open(url, timeout=10)
+    except urllib.error.HTTPError as exc:
+        return exc.headers["Location"]
+    raise AssertionError("expected a redirect")
+
+
+def visit(url: str) -> None:
+    import urllib.request
+
+    try:
+        urllib.request.urlopen(url, timeout=10).read()
+    except OSError:
+        pass
+
+
+def test_abandoned_sign_in_times_out_clearly(google, app, monkeypatch):
+    from skytwin_desktop.connectors.oauth import SignInError
+
+    with pytest.raises(SignInError, match="not finished within 2 seconds"):
+        sign_in_with(monkeypatch, app, lambda url: None, timeout=2)
+
+
+def test_sign_in_with_a_forged_state_is_refused(google, app, monkeypatch):
+    import urllib.error  # noqa: F401 - used by redirect_target
+
+    from skytwin_desktop.connectors.oauth import SignInError
+
+    def forge(url):
+        target = redirect_target(url)
+        visit(target.replace("state=", "state=forged"))
+
+    with pytest.raises(SignInError, match="mismatching_state"):
+        sign_in_with(monkeypatch, app, forge)
+    assert google.token_requests() == 0, "no code was exchanged"
+
+
+def test_sign_in_refused_by_the_person_says_so(google, app, monkeypatch):
+    from urllib.parse import parse_qs, urlsplit
+
+    from skytwin_desktop.connectors.oauth import SignInError
+
+    def deny(url):
+        query = parse_qs(urlsplit(url).query)
+        visit(f"{query['redirect_uri'][0]}?error=access_denied&state={query['state'][0]}")
+
+    with pytest.raises(SignInError, match="access_denied"):
+        sign_in_with(monkeypatch, app, deny)
+
+
+def test_no_usable_keyring_stops_connect_before_the_browser(google, monkeypatch):
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
+    done = cli("connect", "gmail")
+    assert done.returncode == 4
+    assert done.stderr.count("\n") == 1 and "keyring" in done.stderr
+    assert not any(p == "/o/oauth2/auth" for _, p, _ in google.requests), "the browser was never opened"
+    assert status()["connectors"]["gmail"]["status"] == "disabled"
+
+
+def test_backoff_is_respected_by_a_separate_process(google):
+    connect(GMAIL)
+    google.fail_next("/gmail/v1", 503, count=3)
+    real_time = build_context(Config.from_env())  # the other process runs on the real clock too
+    for _ in range(3):
+        real_time.connectors.poll(GMAIL)
+    real_time.close()
+    requests_before = len(google.requests)
+    done = cli("poll-once")
+    assert done.returncode == 1 and "gmail: backing_off" in done.stdout
+    assert len(google.requests) == requests_before
+
+
+def test_insecure_transport_is_allowed_only_for_a_loopback_root(monkeypatch, clock):
+    import os
+
+    monkeypatch.setenv("SKYTWIN_GOOGLE_API_ROOT", "https://google-proxy.example")
+    build_context(Config.from_env(), clock=clock).close()
+    assert "OAUTHLIB_INSECURE_TRANSPORT" not in os.environ
+    monkeypatch.setenv("SKYTWIN_GOOGLE_API_ROOT", "http://127.0.0.1:9")
+    build_context(Config.from_env(), clock=clock).close()
+    assert os.environ["OAUTHLIB_INSECURE_TRANSPORT"] == "1"
+
+
+def test_demo_runs_against_the_built_in_sandbox_with_throwaway_data(tmp_path, monkeypatch):
+    import tempfile
+
+    monkeypatch.delenv("SKYTWIN_DATA_DIR")
+    monkeypatch.setenv("TMPDIR", str(tmp_path / "tmp"))
+    (tmp_path / "tmp").mkdir()
+    done = cli("--demo", "connect", "calendar")
+    assert done.returncode == 0, done.stderr
+    assert "Calendar connected." in done.stdout
+    assert list((tmp_path / "tmp").iterdir()) == [], "the throwaway data folder is removed afterwards"
+    assert tempfile.gettempdir()  # (the test's own temp dir is untouched)
+
+    monkeypatch.setenv("SKYTWIN_DATA_DIR", str(tmp_path / "kept"))
+    done = cli("--demo", "connect", "gmail")
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "kept" / "skytwin.db").is_file(), "a data dir the person set is used and kept"
