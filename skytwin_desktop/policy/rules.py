@@ -10,8 +10,10 @@ rule check, it never lowers what an earlier check asked for.
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Callable
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from enum import StrEnum
 from typing import Any
 
@@ -47,31 +49,58 @@ _ACTION_FIELDS = {
 _RISK_FIELDS = {"risk", *(f"risk.{name}" for name in RISK_DIMENSIONS)}
 FIELDS = tuple(sorted(_ACTION_FIELDS)) + tuple(sorted(_RISK_FIELDS)) + ("param.<name>",)
 
-_COMPARE: dict[Operator, Callable[[Any, Any], bool]] = {
-    Operator.EQ: lambda a, b: a == b,
-    Operator.NEQ: lambda a, b: a != b,
-    Operator.GT: lambda a, b: a is not None and a > b,
-    Operator.GTE: lambda a, b: a is not None and a >= b,
-    Operator.LT: lambda a, b: a is not None and a < b,
-    Operator.LTE: lambda a, b: a is not None and a <= b,
-    Operator.IN: lambda a, b: a in b,
-    Operator.NOT_IN: lambda a, b: a not in b,
-    Operator.CONTAINS: lambda a, b: a is not None and b in a,
+_BINARY: dict[Operator, Callable[[Any, Any], bool]] = {
+    Operator.EQ: operator.eq,
+    Operator.NEQ: operator.ne,
+    Operator.GT: operator.gt,
+    Operator.GTE: operator.ge,
+    Operator.LT: operator.lt,
+    Operator.LTE: operator.le,
 }
 
 
-def _getter(name: str) -> Callable[[ProposedAction, RiskAssessment], Any]:
+def _extractor(name: str) -> Callable[[Any], Any]:
+    """Reads the field from the risk assessment (risk fields) or the action (all others)."""
     if name == "risk":
-        return lambda action, risk: risk.overall
+        return operator.attrgetter("overall")
     if name.startswith("risk."):
-        dimension = name[5:]
-        return lambda action, risk: getattr(risk, dimension)
+        return operator.attrgetter(name[5:])
     if name.startswith("param."):
         key = name[6:]
-        return lambda action, risk: action.params.get(key)
+        return lambda action: action.params.get(key)
     if name == "provenance":  # missing provenance is untrusted, here as everywhere
-        return lambda action, risk: (action.provenance or "untrusted_external").__str__()
-    return lambda action, risk: getattr(action, name)
+        return lambda action: action.provenance.value if action.provenance else "untrusted_external"
+    return operator.attrgetter(name)
+
+
+def _compile(name: str, op: Operator, value: Any) -> Callable[[ProposedAction, RiskAssessment], bool]:
+    """One closure per condition: the evaluator's hot path is a call and a comparison."""
+    extract = _extractor(name)
+    if op in _BINARY:
+        compare = _BINARY[op]
+
+        def check(actual: Any) -> bool:
+            return compare(actual, value)
+    elif op is Operator.IN:
+        def check(actual: Any) -> bool:
+            return actual in value
+    elif op is Operator.NOT_IN:
+        def check(actual: Any) -> bool:
+            return actual not in value
+    else:  # CONTAINS
+        def check(actual: Any) -> bool:
+            return value in actual
+
+    if name in _RISK_FIELDS:
+        def test(action: ProposedAction, risk: RiskAssessment) -> bool:
+            return check(extract(risk))
+    else:
+        def test(action: ProposedAction, risk: RiskAssessment) -> bool:
+            try:
+                return check(extract(action))
+            except TypeError:  # a missing value (None) ordered or searched: cannot match
+                return False
+    return test
 
 
 def _coerce(name: str, value: Any) -> Any:
@@ -102,8 +131,8 @@ class Condition:
     field: str
     operator: Operator
     value: Any
-    _get: Callable[[ProposedAction, RiskAssessment], Any]
-    _compare: Callable[[Any, Any], bool]
+    test: Callable[[ProposedAction, RiskAssessment], bool] = dataclass_field(repr=False, compare=False)
+    """The condition compiled into one closure, so evaluating it is a call and a comparison."""
 
     @classmethod
     def parse(cls, field: str, operator: str, value: Any) -> Condition:
@@ -126,14 +155,10 @@ class Condition:
             normalised = _coerce(field, value)
             if op in (Operator.GT, Operator.GTE, Operator.LT, Operator.LTE) and _ACTION_FIELDS.get(field) is bool:
                 raise RuleError(f"field {field!r} cannot be ordered")
-        return cls(field, op, normalised, _getter(field), _COMPARE[op])
+        return cls(field, op, normalised, _compile(field, op, normalised))
 
     def matches(self, action: ProposedAction, risk: RiskAssessment) -> bool:
-        actual = self._get(action, risk)
-        try:
-            return self._compare(actual, self.value)
-        except TypeError:  # e.g. a missing param compared with gt: cannot match
-            return False
+        return self.test(action, risk)
 
     def to_json(self) -> dict[str, Any]:
         value = self.value
@@ -153,12 +178,18 @@ class Rule:
     name: str = ""
     code: str = ""
     """Reason code reported when this rule decides."""
+    matches: Callable[[ProposedAction, RiskAssessment], bool] = dataclass_field(
+        init=False, repr=False, compare=False)
+    """True when every condition holds (one closure call for the usual one-condition rule)."""
 
-    def matches(self, action: ProposedAction, risk: RiskAssessment) -> bool:
-        for condition in self.conditions:
-            if not condition.matches(action, risk):
-                return False
-        return True
+    def __post_init__(self) -> None:
+        tests = tuple(condition.test for condition in self.conditions)
+        if len(tests) == 1:
+            matches = tests[0]
+        else:
+            def matches(action: ProposedAction, risk: RiskAssessment) -> bool:
+                return all(test(action, risk) for test in tests)
+        object.__setattr__(self, "matches", matches)
 
     @classmethod
     def build(cls, conditions: list[dict[str, Any]], effect: str, *, priority: int = 100, name: str = "",
