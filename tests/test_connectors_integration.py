@@ -388,3 +388,51 @@ def test_demo_runs_against_the_built_in_sandbox_with_throwaway_data(tmp_path, mo
     done = cli("--demo", "connect", "gmail")
     assert done.returncode == 0, done.stderr
     assert (tmp_path / "kept" / "skytwin.db").is_file(), "a data dir the person set is used and kept"
+
+
+class CountingKeyring(__import__("keyrings.alt.file", fromlist=["PlaintextKeyring"]).PlaintextKeyring):
+    reads = 0
+
+    def get_password(self, service, username):
+        type(self).reads += 1
+        return super().get_password(service, username)
+
+
+def test_the_keyring_is_read_once_not_on_every_poll(google, clock):
+    connect(GMAIL)
+    CountingKeyring.reads = 0
+    context = build_context(Config.from_env(), clock=clock, keyring_backend=CountingKeyring())
+    try:
+        for _ in range(4):
+            assert context.connectors.poll(GMAIL).succeeded
+        google.expire_access_tokens()  # a refresh uses the refresh token held in memory
+        assert context.connectors.poll(GMAIL).succeeded
+    finally:
+        context.close()
+    assert CountingKeyring.reads == 1
+
+
+def test_a_crash_while_saving_a_poll_loses_nothing(google, app, monkeypatch):
+    from skytwin_desktop.connectors import service as service_module
+
+    connect(GMAIL)
+    with app.session() as session:
+        cursor_before = session.get(ConnectorCursor, (app.user_id, "gmail")).cursor
+    new_id = google.deliver({"from": "Grace <grace@acme.example>", "to": "ada@example.com", "subject": "Lunch?",
+                             "snippet": "Are you free", "labels": ["INBOX", "UNREAD"]})
+
+    def crash(*args, **kwargs):
+        raise RuntimeError("power cut while saving")
+
+    original = service_module.record_health
+    monkeypatch.setattr(service_module, "record_health", crash)
+    with pytest.raises(RuntimeError):
+        app.connectors.poll(GMAIL)
+    monkeypatch.setattr(service_module, "record_health", original)
+    with app.session() as session:
+        assert session.get(ConnectorCursor, (app.user_id, "gmail")).cursor == cursor_before, "cursor not moved"
+        assert session.get(SignalInboxRow, (app.user_id, "gmail", new_id)) is None
+    report = app.connectors.poll(GMAIL)
+    assert report.succeeded and report.signals == 1, "the next poll brings the message again"
+    with app.session() as session:
+        assert session.get(SignalInboxRow, (app.user_id, "gmail", new_id)) is not None
