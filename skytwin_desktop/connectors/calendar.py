@@ -3,24 +3,15 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from skytwin_desktop.connectors.failures import ConnectorFailure, Failure
 from skytwin_desktop.connectors.http import ApiError, GoogleHttp
-from skytwin_desktop.connectors.signals import Attendee, EventSignal
+from skytwin_desktop.connectors.signals import Attendee, EventSignal, PollResult
 
 log = logging.getLogger(__name__)
 WINDOW = timedelta(days=7)
 PAGE_CAP = 20
-
-
-@dataclass(frozen=True)
-class PollResult:
-    signals: list[EventSignal]
-    cursor: str
-    account: str | None = None
-    bootstrapped: bool = False
 
 
 def _rfc3339(moment: datetime) -> str:

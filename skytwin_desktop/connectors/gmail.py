@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import getaddresses, parseaddr
 
 from skytwin_desktop.connectors.failures import ConnectorFailure, Failure
 from skytwin_desktop.connectors.http import ApiError, GoogleHttp
-from skytwin_desktop.connectors.signals import EmailSignal
+from skytwin_desktop.connectors.signals import EmailSignal, PollResult
 
 log = logging.getLogger(__name__)
 FIRST_SYNC_QUERIES = ("in:sent newer_than:7d", "is:unread newer_than:1d")
@@ -18,14 +17,6 @@ FIRST_SYNC_CAP = 100
 HISTORY_PAGE_CAP = 20
 HEADERS = ("From", "To", "Subject", "Date", "List-Unsubscribe", "List-Id", "Reply-To", "Auto-Submitted",
            "Precedence")
-
-
-@dataclass(frozen=True)
-class PollResult:
-    signals: list[EmailSignal]
-    cursor: str
-    account: str | None = None
-    bootstrapped: bool = False
 
 
 class GmailReader:

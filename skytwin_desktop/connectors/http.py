@@ -3,7 +3,6 @@ included), and every failure turned into a `ConnectorFailure` that says permanen
 
 from __future__ import annotations
 
-import json
 import logging
 from typing import Any
 
@@ -93,15 +92,3 @@ def _json_or_text(response: requests.Response) -> Any:
         return response.json()
     except ValueError:
         return response.text[:200]
-
-
-def checked(call):
-    """Run an API call; any HTTP error not handled by the caller becomes a ConnectorFailure."""
-    try:
-        return call()
-    except ApiError as exc:
-        raise exc.as_failure() from None
-
-
-def dumps(value: Any) -> str:
-    return json.dumps(value, separators=(",", ":"))

@@ -73,6 +73,17 @@ class EventSignal:
 Signal = EmailSignal | EventSignal
 
 
+@dataclass(frozen=True)
+class PollResult:
+    """One poll of one connector: its new signals and where the next poll resumes."""
+
+    signals: list[Signal]
+    cursor: str
+    account: str | None = None
+    """The Google account, when the poll learned it (a first sync)."""
+    bootstrapped: bool = False
+
+
 def signal_to_json(signal: Signal) -> dict[str, Any]:
     data = asdict(signal)
     data.pop("connector", None)
