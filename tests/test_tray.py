@@ -1,21 +1,27 @@
-"""The minimal tray: its icon and words for each state, and a window when there is no tray."""
+"""The tray: icon, words and menu for each state, banners, the re-auth notification once per
+transition, the pause window, and background results arriving on the GUI thread only."""
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QSystemTrayIcon
+import threading
+
+import pytest
+from PySide6.QtCore import Qt, QThread
+from PySide6.QtWidgets import QApplication
 
 from skytwin_desktop.domain import Connector, HealthStatus
 from skytwin_desktop.status import ConnectorState, StatusReport
-from skytwin_desktop.ui.state import TrayIcon, tray_state
-from skytwin_desktop.ui.tray import TrayController, icon_for
+from skytwin_desktop.ui.pause_dialog import PAUSE_QUESTION, RESUME_QUESTION, PauseDialog
+from skytwin_desktop.ui.state import PauseItem, ReauthNotices, TrayIcon, tray_state
+from skytwin_desktop.ui.tray import Bridge, TrayController, icon_for
 
 
 def report(*, user_paused=False, operator_paused=False, gmail=HealthStatus.CONNECTED,
-           calendar=HealthStatus.CONNECTED) -> StatusReport:
+           calendar=HealthStatus.CONNECTED, gmail_code=None, approvals=0, reason=None) -> StatusReport:
     return StatusReport(
         user_id=1, email=None, trust_tier="observer", operator_paused=operator_paused, user_paused=user_paused,
-        paused_at=None, paused_reason=None, pending_approvals=0,
-        connectors={Connector.GMAIL: ConnectorState(gmail), Connector.CALENDAR: ConnectorState(calendar)},
+        paused_at=None, paused_reason=reason, pending_approvals=approvals,
+        connectors={Connector.GMAIL: ConnectorState(gmail, gmail_code), Connector.CALENDAR: ConnectorState(calendar)},
     )
 
 
@@ -27,10 +33,41 @@ def test_state_words_and_icons():
     operator = tray_state(report(user_paused=True, operator_paused=True))
     assert operator.icon is TrayIcon.PAUSED and operator.tooltip == "SkyTwin — paused by your administrator"
     broken = tray_state(report(gmail=HealthStatus.NEEDS_REAUTH, user_paused=True))
-    assert broken.icon is TrayIcon.ATTENTION
+    assert broken.icon is TrayIcon.ATTENTION_PAUSED, "a pause badge on the amber icon"
     assert broken.tooltip == "SkyTwin — Gmail needs reconnecting; paused by you"
     both = tray_state(report(gmail=HealthStatus.NEEDS_REAUTH, calendar=HealthStatus.NEEDS_REAUTH))
-    assert both.tooltip == "SkyTwin — Gmail and Calendar need reconnecting"
+    assert both.icon is TrayIcon.ATTENTION and both.tooltip == "SkyTwin — Gmail and Calendar need reconnecting"
+    failing = tray_state(report(gmail=HealthStatus.NEEDS_REAUTH), problem="the keyring is locked")
+    assert failing.icon is TrayIcon.ERROR and failing.tooltip.startswith("SkyTwin — the keyring is locked")
+
+
+@pytest.mark.parametrize("code, words", [
+    ("invalid_grant", "Google access was revoked or expired"),
+    ("unauthorized_client", "the app's Google sign-in is misconfigured"),
+    ("invalid_client", "the app's Google sign-in is misconfigured"),
+    ("insufficient_scope", "SkyTwin is missing a Google permission"),
+    (None, "Google sign-in stopped working"),
+])
+def test_reauth_banner_copy_by_error_code(code, words):
+    (banner,) = tray_state(report(gmail=HealthStatus.NEEDS_REAUTH, gmail_code=code)).banners
+    assert banner.kind == "reauth" and banner.connector is Connector.GMAIL
+    assert banner.text == f"Gmail disconnected ({words}). Your twin has stopped reading Gmail. Reconnect to resume."
+
+
+def test_pause_and_reauth_banners_stack():
+    banners = tray_state(report(user_paused=True, reason="Travelling", gmail=HealthStatus.NEEDS_REAUTH)).banners
+    assert [b.kind for b in banners] == ["pause", "reauth"]
+    assert "Travelling" in banners[0].text
+
+
+def test_notification_once_per_transition():
+    notices = ReauthNotices()
+    broken, fine = report(gmail=HealthStatus.NEEDS_REAUTH, gmail_code="invalid_grant"), report()
+    shown, closed = notices.update(broken)
+    assert [c for c, _ in shown] == [Connector.GMAIL] and closed == []
+    assert notices.update(broken) == ([], []), "never again on every poll"
+    assert notices.update(fine) == ([], [Connector.GMAIL]), "closed when connected again"
+    assert [c for c, _ in notices.update(broken)[0]] == [Connector.GMAIL], "a new transition notifies again"
 
 
 def test_every_icon_loads(qapp):
@@ -40,20 +77,138 @@ def test_every_icon_loads(qapp):
         assert not icon.pixmap(64, 64).isNull(), name
 
 
-def test_controller_shows_state_and_falls_back_to_a_window_without_a_tray(qtbot):
-    controller = TrayController(report(user_paused=True))
+class RecordingNotifier:
+    """Stands in for the desktop's notification service (the D-Bus boundary)."""
+
+    def __init__(self):
+        self.shown, self.closed = [], []
+
+    def show(self, tag, summary, body, *, actions=()):
+        self.shown.append((tag, summary, body, actions))
+
+    def close(self, tag):
+        self.closed.append(tag)
+
+    def shutdown(self):
+        pass
+
+
+class Source:
+    def __init__(self, value):
+        self.value = value
+
+    def __call__(self):
+        return self.value
+
+
+def menu_texts(controller):
+    return [a.text() for a in controller.menu.actions() if a.text()]
+
+
+def test_menu_follows_the_state(qtbot):
+    source = Source(report(approvals=3))
+    controller = TrayController(source, notifier=RecordingNotifier())
     qtbot.addWidget(controller.window)
-    assert controller.tray.toolTip() == "SkyTwin — paused by you"
-    assert controller.state_action.text() == "SkyTwin — paused by you"
-    assert [a.text() for a in controller.menu.actions() if a.text()][-1] == "&Quit"
+    assert menu_texts(controller) == ["SkyTwin — listening", "Pause auto-execution…", "Approvals (3)",
+                                      "Show &status…", "&Settings…", "&Quit"]
+    source.value = report(user_paused=True, gmail=HealthStatus.NEEDS_REAUTH)
+    controller.refresh()
+    assert "Resume auto-execution" in menu_texts(controller)
+    assert "Reconnect Gmail" in menu_texts(controller) and "Reconnect Calendar" not in menu_texts(controller)
+    source.value = report(user_paused=True, operator_paused=True)
+    controller.refresh()
+    assert controller.state.pause_item is PauseItem.OPERATOR
+    assert not controller.pause_action.isEnabled() and "administrator" in controller.pause_action.text()
+    assert "Resume auto-execution" not in menu_texts(controller), "resume only for the person's own pause"
+    controller.shutdown()
+
+
+def test_revoke_shows_amber_one_notification_and_a_banner_then_clears(qtbot):
+    notifier = RecordingNotifier()
+    source = Source(report())
+    reconnects = []
+    controller = TrayController(source, notifier=notifier, reconnect=reconnects.append)
+    qtbot.addWidget(controller.window)
+    source.value = report(gmail=HealthStatus.NEEDS_REAUTH, gmail_code="invalid_grant")
+    for _ in range(3):  # three polls while broken
+        controller.refresh()
+    assert controller.tray.toolTip() == "SkyTwin — Gmail needs reconnecting"
+    assert controller.state.icon is TrayIcon.ATTENTION
+    assert len(notifier.shown) == 1
+    tag, summary, body, actions = notifier.shown[0]
+    assert tag == "reauth-gmail" and actions == (("reconnect", "Reconnect Gmail"),)
+    assert "Google access was revoked or expired" in body
+    assert [b.objectName() for b in controller.window.banners] == ["banner-reauth"]
+    controller.notification_action("reconnect", "reauth-gmail")
+    controller.window.banners[0].findChild(type(controller.window.pause_button), "reconnect-gmail").click()
+    assert reconnects == [Connector.GMAIL, Connector.GMAIL], "the notification and the banner both reconnect"
+    source.value = report()
+    controller.refresh()
+    assert notifier.closed == ["reauth-gmail"], "the app closes its own notification"
+    assert controller.window.banners == [] and controller.state.icon is TrayIcon.LISTENING
+    controller.shutdown()
+
+
+def test_pause_window_asks_then_pauses_with_a_reason(qtbot, monkeypatch):
+    dialog = PauseDialog(report())
+    qtbot.addWidget(dialog)
+    asked = []
+    monkeypatch.setattr(dialog, "ask", lambda question: asked.append(question) or True)
+    dialog.reason.setPlainText("Travelling")
+    with qtbot.waitSignal(dialog.pause_requested) as blocker:
+        dialog.toggle.click()
+    assert blocker.args == ["Travelling"] and asked == [PAUSE_QUESTION]
+    resume = PauseDialog(report(user_paused=True, reason="Travelling"))
+    qtbot.addWidget(resume)
+    monkeypatch.setattr(resume, "ask", lambda question: asked.append(question) or True)
+    assert "Resume" in resume.toggle.text() and not resume.reason.isVisible()
+    with qtbot.waitSignal(resume.resume_requested):
+        resume.toggle.click()
+    assert asked[-1] == RESUME_QUESTION
+
+
+def test_pause_window_cancel_and_escape_change_nothing(qtbot, monkeypatch):
+    dialog = PauseDialog(report())
+    qtbot.addWidget(dialog)
+    monkeypatch.setattr(dialog, "ask", lambda question: False)
+    with qtbot.assertNotEmitted(dialog.pause_requested):
+        dialog.toggle.click()
+        dialog.show()
+        qtbot.keyClick(dialog, Qt.Key.Key_Escape)
+    assert not dialog.isVisible() and dialog.result() == 0
+
+
+def test_pause_reason_longer_than_500_cannot_be_saved(qtbot):
+    dialog = PauseDialog(report())
+    qtbot.addWidget(dialog)
+    dialog.reason.setPlainText("x" * 501)
+    assert not dialog.toggle.isEnabled() and dialog.counter.text() == "501 / 500"
+    dialog.reason.setPlainText("x" * 500)
+    assert dialog.toggle.isEnabled()
+
+
+def test_background_results_reach_widgets_on_the_gui_thread_only(qtbot):
+    bridge = Bridge()
+    threads = []
+    gui = QApplication.instance().thread()
+    bridge.poll_reported.connect(lambda _r: threads.append(QThread.currentThread()))
+    worker = threading.Thread(target=lambda: bridge.poll_reported.emit("report"))
+    worker.start()
+    worker.join()
+    qtbot.waitUntil(lambda: bool(threads), timeout=2000)
+    assert threads == [gui]
+
+
+def test_no_tray_shows_the_status_window_and_keeps_looking(qtbot):
+    controller = TrayController(Source(report(user_paused=True)), notifier=RecordingNotifier())
+    qtbot.addWidget(controller.window)
     controller.place()
+    from PySide6.QtWidgets import QSystemTrayIcon
+
     if QSystemTrayIcon.isSystemTrayAvailable():
         assert controller.tray.isVisible() and not controller.window.isVisible()
     else:
-        assert controller.window.isVisible()
-        assert controller.window.state_label.text() == "SkyTwin — paused by you"
-        assert controller.recheck.isActive(), "keeps looking for a tray that appears later"
-    controller.show_report(report())
-    assert controller.tray.toolTip() == "SkyTwin — listening"
+        assert controller.window.isVisible() and "no system tray" in controller.window.note.text()
+        assert controller.recheck.isActive()
     controller.shutdown()
     assert not controller.window.isVisible() and not controller.recheck.isActive()

@@ -1,44 +1,130 @@
-"""What the tray shows for a status report: pure, so every state is tested without Qt."""
+"""What the tray, its menu and the banners show for a status report.
+
+Pure (no Qt), so every state is tested on its own. State is never carried by colour alone: each
+icon has its own shape or badge, and the tooltip and menu say it in words.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
 
-from skytwin_desktop.domain import HealthStatus
+from skytwin_desktop.domain import Connector, HealthStatus
 from skytwin_desktop.status import StatusReport
 
 
 class TrayIcon(StrEnum):
-    """Icon files in resources/icons; each state has its own shape, never colour alone."""
+    """Icon files in resources/icons."""
 
     LISTENING = "listening"
     PAUSED = "paused"
     ATTENTION = "attention"
+    ATTENTION_PAUSED = "attention-paused"
+    """Amber warning with a pause badge: a connector is broken and auto-execution is paused."""
     ERROR = "error"
+
+
+class PauseItem(StrEnum):
+    """What the menu's pause entry offers."""
+
+    PAUSE = "pause"
+    RESUME = "resume"
+    OPERATOR = "operator"
+    """Disabled: the administrator's pause, which only the administrator can lift."""
+
+
+REAUTH_REASONS = {
+    "invalid_grant": "Google access was revoked or expired",
+    "unauthorized_client": "the app's Google sign-in is misconfigured",
+    "invalid_client": "the app's Google sign-in is misconfigured",
+    "insufficient_scope": "SkyTwin is missing a Google permission",
+}
+GENERIC_REASON = "Google sign-in stopped working"
+
+
+@dataclass(frozen=True)
+class Banner:
+    kind: str
+    """"pause" (red) or "reauth" (amber)."""
+    text: str
+    connector: Connector | None = None
 
 
 @dataclass(frozen=True)
 class TrayState:
     icon: TrayIcon
     tooltip: str
-    """Says the state in words: the icon's colour is never the only signal."""
+    pause_item: PauseItem
+    approvals: int
+    reconnect: tuple[Connector, ...]
+    banners: tuple[Banner, ...]
 
 
-def tray_state(report: StatusReport) -> TrayState:
-    broken = [name.title for name, state in report.connectors.items() if state.status is HealthStatus.NEEDS_REAUTH]
+def reauth_message(connector: Connector, error_code: str | None) -> str:
+    reason = REAUTH_REASONS.get(error_code or "", GENERIC_REASON)
+    title = connector.title
+    return f"{title} disconnected ({reason}). Your twin has stopped reading {title}. Reconnect to resume."
+
+
+def pause_banner_text(report: StatusReport) -> str | None:
+    if report.operator_paused:
+        return ("Auto-execution is paused by your administrator (SKYTWIN_AUTO_EXECUTE_DISABLED). "
+                "Every action waits in Approvals.")
+    if report.user_paused:
+        reason = f' "{report.paused_reason}"' if report.paused_reason else ""
+        return f"You paused your twin{reason}. Every action waits in Approvals until you resume."
+    return None
+
+
+def tray_state(report: StatusReport, problem: str | None = None) -> TrayState:
+    """`problem`: why the app cannot work at all (database, keyring), if it cannot."""
+    broken = tuple(name for name, state in report.connectors.items() if state.status is HealthStatus.NEEDS_REAUTH)
+    paused = report.operator_paused or report.user_paused
     phrases = []
+    if problem:
+        phrases.append(problem)
     if broken:
-        phrases.append(f"{' and '.join(broken)} {'needs' if len(broken) == 1 else 'need'} reconnecting")
+        titles = " and ".join(c.title for c in broken)
+        phrases.append(f"{titles} {'needs' if len(broken) == 1 else 'need'} reconnecting")
     if report.operator_paused:
         phrases.append("paused by your administrator")
     elif report.user_paused:
         phrases.append("paused by you")
-    if broken:
-        icon = TrayIcon.ATTENTION
-    elif report.operator_paused or report.user_paused:
+    if problem:
+        icon = TrayIcon.ERROR
+    elif broken:
+        icon = TrayIcon.ATTENTION_PAUSED if paused else TrayIcon.ATTENTION
+    elif paused:
         icon = TrayIcon.PAUSED
     else:
         icon = TrayIcon.LISTENING
         phrases.append("listening")
-    return TrayState(icon=icon, tooltip="SkyTwin — " + "; ".join(phrases))
+    if report.operator_paused:
+        pause_item = PauseItem.OPERATOR
+    else:
+        pause_item = PauseItem.RESUME if report.user_paused else PauseItem.PAUSE
+    banners = []
+    pause_text = pause_banner_text(report)
+    if pause_text:
+        banners.append(Banner("pause", pause_text))
+    for connector in broken:
+        banners.append(Banner("reauth", reauth_message(connector, report.connectors[connector].error_code), connector))
+    return TrayState(icon=icon, tooltip="SkyTwin — " + "; ".join(phrases), pause_item=pause_item,
+                     approvals=report.pending_approvals, reconnect=broken, banners=tuple(banners))
+
+
+class ReauthNotices:
+    """Decides when to show and close the re-auth notification: once per transition into
+    needs_reauth (never every poll), closed when the connector is connected again."""
+
+    def __init__(self) -> None:
+        self.shown: set[Connector] = set()
+
+    def update(self, report: StatusReport) -> tuple[list[tuple[Connector, str]], list[Connector]]:
+        """(to show: connector and message, to close)."""
+        broken = {name for name, state in report.connectors.items() if state.status is HealthStatus.NEEDS_REAUTH}
+        show = [(c, reauth_message(c, report.connectors[c].error_code)) for c in Connector
+                if c in broken and c not in self.shown]
+        close = [c for c in Connector if c in self.shown and c not in broken]
+        self.shown = broken
+        return show, close

@@ -1,101 +1,211 @@
-"""The tray icon and its menu, with a plain window when the desktop has no system tray."""
+"""The tray icon, its menu, and the windows it opens; with a plain window when the desktop has
+no system tray. Background work (polls, sign-ins) reports here only through queued signals."""
 
 from __future__ import annotations
 
 import logging
 import sys
+import threading
+from collections.abc import Callable
 
-from PySide6.QtCore import QObject, Qt, QTimer, Signal
+from PySide6.QtCore import QObject, Qt, QThread, QTimer, Signal
 from PySide6.QtGui import QAction, QIcon
-from PySide6.QtWidgets import QApplication, QLabel, QMenu, QPushButton, QSystemTrayIcon, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QApplication, QMenu, QSystemTrayIcon
 
 from skytwin_desktop.composition import AppContext
+from skytwin_desktop.domain import Connector
 from skytwin_desktop.paths import resource
 from skytwin_desktop.scheduler import PollScheduler
 from skytwin_desktop.status import StatusReport, read_status
-from skytwin_desktop.ui.state import TrayIcon, TrayState, tray_state
+from skytwin_desktop.store import users
+from skytwin_desktop.ui.notify import RECONNECT, DBusNotifier
+from skytwin_desktop.ui.pause_dialog import PauseDialog
+from skytwin_desktop.ui.state import PauseItem, ReauthNotices, TrayIcon, TrayState, tray_state
+from skytwin_desktop.ui.status_window import StatusWindow
 
 log = logging.getLogger(__name__)
 TRAY_RECHECK_MS = 30_000
 """How often the no-tray window looks for a tray that appeared (a panel started late, say)."""
+NO_TRAY_NOTE = ("Your desktop has no system tray, so SkyTwin shows this window instead. It moves to the tray "
+                "by itself when one appears (on GNOME, install the AppIndicator extension).")
 
 
 def icon_for(name: TrayIcon) -> QIcon:
     return QIcon(str(resource("icons", f"{name.value}.svg")))
 
 
-class NoTrayWindow(QWidget):
-    """Shown instead of the tray icon when there is none, so the app is never invisible."""
+class Bridge(QObject):
+    """Signals that carry results from background threads to the GUI thread (always queued)."""
 
-    def __init__(self) -> None:
-        super().__init__()
-        self.setWindowTitle("SkyTwin Desktop")
-        self.setWindowIcon(icon_for(TrayIcon.LISTENING))
-        layout = QVBoxLayout(self)
-        explanation = QLabel(
-            "Your desktop has no system tray, so SkyTwin shows this window instead.\n"
-            "It moves to the tray by itself when one appears (on GNOME, install the AppIndicator extension)."
-        )
-        explanation.setWordWrap(True)
-        self.state_label = QLabel()
-        self.state_label.setObjectName("state")
-        quit_button = QPushButton("&Quit")
-        quit_button.clicked.connect(QApplication.quit)
-        layout.addWidget(explanation)
-        layout.addWidget(self.state_label)
-        layout.addWidget(quit_button)
+    poll_reported = Signal(object)
+    sign_in_finished = Signal(object, object)  # connector, error message or None
+    notification_action = Signal(str, str)  # action key, tag
 
 
 class TrayController(QObject):
-    """Owns the tray icon, its menu and the fallback window."""
+    """Owns the tray icon, its menu, the status window and the pause window. It shows state and
+    forwards the person's intents; the work itself happens in the composition's services."""
 
-    def __init__(self, report: StatusReport, parent: QObject | None = None) -> None:
+    def __init__(self, report_source: Callable[[], StatusReport], *,
+                 set_pause: Callable[[bool, str | None], None] | None = None,
+                 reconnect: Callable[[Connector], None] | None = None,
+                 notifier: DBusNotifier | None = None, parent: QObject | None = None) -> None:
         super().__init__(parent)
+        self._report_source = report_source
+        self._set_pause = set_pause
+        self._reconnect = reconnect
+        self.notifier = notifier
+        self.notices = ReauthNotices()
+        self.problem: str | None = None
         self.tray = QSystemTrayIcon(self)
         self.menu = QMenu()
-        self.state_action = QAction(self.menu)
+        self.state_action = QAction(self)
         self.state_action.setEnabled(False)
-        self.menu.addAction(self.state_action)
-        self.menu.addSeparator()
-        self.quit_action = self.menu.addAction("&Quit")
+        self.pause_action = QAction(self)
+        self.pause_action.triggered.connect(self.open_pause_window)
+        self.approvals_action = QAction(self)
+        self.approvals_action.setEnabled(False)  # the approvals window arrives with its own issue
+        self.reconnect_actions: dict[Connector, QAction] = {}
+        for connector in Connector:
+            action = QAction(f"Reconnect {connector.title}", self)
+            action.triggered.connect(lambda _=False, c=connector: self.request_reconnect(c))
+            self.reconnect_actions[connector] = action
+        self.settings_action = QAction("&Settings…", self)
+        self.settings_action.setEnabled(False)
+        self.status_action = QAction("Show &status…", self)
+        self.status_action.triggered.connect(self.open_status_window)
+        self.quit_action = QAction("&Quit", self)
         self.quit_action.triggered.connect(QApplication.quit)
         self.tray.setContextMenu(self.menu)
-        self.window = NoTrayWindow()
+        self.tray.activated.connect(self._activated)
+        self.window = StatusWindow()
+        self.window.reconnect_requested.connect(self.request_reconnect)
+        self.window.pause_window_requested.connect(self.open_pause_window)
+        self.pause_dialog: PauseDialog | None = None
         self.recheck = QTimer(self)
         self.recheck.setInterval(TRAY_RECHECK_MS)
         self.recheck.timeout.connect(self.place)
-        self.show_report(report)
+        self.refresh()
 
-    def show_report(self, report: StatusReport) -> None:
-        self.apply(tray_state(report))
+    # --- showing state -------------------------------------------------------------------
+    def refresh(self) -> None:
+        """Read the status (a short local query) and show it everywhere."""
+        self.report = self._report_source()
+        self.state = tray_state(self.report, self.problem)
+        self._apply(self.state)
+        self._notify()
 
-    def apply(self, state: TrayState) -> None:
+    def _apply(self, state: TrayState) -> None:
         self.tray.setIcon(icon_for(state.icon))
         self.tray.setToolTip(state.tooltip)
         self.state_action.setText(state.tooltip)
-        self.window.state_label.setText(state.tooltip)
+        if state.pause_item is PauseItem.OPERATOR:
+            self.pause_action.setText("Paused by administrator (SKYTWIN_AUTO_EXECUTE_DISABLED)")
+            self.pause_action.setEnabled(False)
+        else:
+            self.pause_action.setText("Resume auto-execution" if state.pause_item is PauseItem.RESUME
+                                      else "Pause auto-execution…")
+            self.pause_action.setEnabled(True)
+        self.approvals_action.setText(f"Approvals ({state.approvals})")
+        self._rebuild_menu(state)
+        self.window.show_state(self.report, state)
+        if self.pause_dialog is not None:
+            self.pause_dialog.show_report(self.report)
 
+    def _rebuild_menu(self, state: TrayState) -> None:
+        self.menu.clear()
+        self.menu.addAction(self.state_action)
+        self.menu.addSeparator()
+        self.menu.addAction(self.pause_action)
+        self.menu.addAction(self.approvals_action)
+        for connector in state.reconnect:
+            self.menu.addAction(self.reconnect_actions[connector])
+        self.menu.addSeparator()
+        self.menu.addAction(self.status_action)
+        self.menu.addAction(self.settings_action)
+        self.menu.addSeparator()
+        self.menu.addAction(self.quit_action)
+
+    def _notify(self) -> None:
+        show, close = self.notices.update(self.report)
+        for connector, message in show:
+            title = f"{connector.title} needs reconnecting"
+            if self.notifier is not None:
+                try:
+                    self.notifier.show(f"reauth-{connector.value}", title, message,
+                                       actions=((RECONNECT, f"Reconnect {connector.title}"),))
+                    continue
+                except Exception as exc:
+                    log.warning("Desktop notification failed (%s); using the tray's message", type(exc).__name__)
+            self.tray.showMessage(title, message, QSystemTrayIcon.MessageIcon.Warning, 0)
+        for connector in close:
+            if self.notifier is not None:
+                try:
+                    self.notifier.close(f"reauth-{connector.value}")
+                except Exception as exc:
+                    log.warning("Could not close a notification (%s)", type(exc).__name__)
+
+    # --- the person's intents ------------------------------------------------------------
+    def open_status_window(self) -> None:
+        self.window.show()
+        self.window.raise_()
+        self.window.activateWindow()
+
+    def open_pause_window(self) -> None:
+        if self.pause_dialog is None:
+            self.pause_dialog = PauseDialog(self.report)
+            self.pause_dialog.pause_requested.connect(lambda reason: self._change_pause(True, reason or None))
+            self.pause_dialog.resume_requested.connect(lambda: self._change_pause(False, None))
+        self.pause_dialog.show_report(self.report)
+        self.pause_dialog.show()
+        self.pause_dialog.raise_()
+
+    def _change_pause(self, paused: bool, reason: str | None) -> None:
+        if self._set_pause is not None:
+            self._set_pause(paused, reason)
+        self.refresh()
+
+    def request_reconnect(self, connector: Connector) -> None:
+        if self._reconnect is not None:
+            self._reconnect(Connector(connector))
+
+    def sign_in_finished(self, connector: Connector, error: str | None) -> None:
+        if error:
+            self.tray.showMessage(f"{connector.title} is still disconnected", error,
+                                  QSystemTrayIcon.MessageIcon.Warning, 10_000)
+        self.refresh()
+
+    def notification_action(self, key: str, tag: str) -> None:
+        if key in (RECONNECT, "default") and tag.startswith("reauth-"):
+            self.request_reconnect(Connector(tag.removeprefix("reauth-")))
+
+    def _activated(self, reason: QSystemTrayIcon.ActivationReason) -> None:
+        if reason in (QSystemTrayIcon.ActivationReason.Trigger, QSystemTrayIcon.ActivationReason.DoubleClick):
+            self.open_status_window()
+
+    # --- placement and shutdown ------------------------------------------------------------
     def place(self) -> None:
-        """Use the tray when there is one; otherwise keep the window up and look again later."""
+        """Use the tray when there is one; otherwise keep the status window up and look again later."""
         if QSystemTrayIcon.isSystemTrayAvailable():
             self.tray.show()
+            self.window.set_note(None)
             self.window.hide()
             self.recheck.stop()
         else:
             self.tray.hide()
+            self.window.set_note(NO_TRAY_NOTE)
             self.window.show()
             self.recheck.start()
 
     def shutdown(self) -> None:
         self.recheck.stop()
         self.tray.hide()
+        self.tray.setContextMenu(None)
         self.window.close()
-
-
-class PollBridge(QObject):
-    """Carries poll reports from the scheduler's thread to the GUI thread (queued, never direct)."""
-
-    reported = Signal(object)
+        if self.pause_dialog is not None:
+            self.pause_dialog.close()
+        if self.notifier is not None:
+            self.notifier.shutdown()
 
 
 def run_tray(context: AppContext) -> int:
@@ -104,19 +214,42 @@ def run_tray(context: AppContext) -> int:
     app.setDesktopFileName("skytwin-desktop")
     app.setWindowIcon(icon_for(TrayIcon.LISTENING))
     app.setQuitOnLastWindowClosed(False)
+    bridge = Bridge()
+
     def current_report() -> StatusReport:
         with context.session() as session:
             return read_status(
                 session, context.user_id, operator_paused=context.config.auto_execute_disabled, now=context.clock()
             )
 
-    controller = TrayController(current_report())
+    def set_pause(paused: bool, reason: str | None) -> None:
+        with context.session() as session:
+            if paused:
+                users.pause(session, context.user_id, now=context.clock(), reason=reason)
+            else:
+                users.resume(session, context.user_id)
+
+    def reconnect(connector: Connector) -> None:
+        def sign_in() -> None:  # network I/O: never on the GUI thread
+            try:
+                context.connectors.connect(connector)
+                error = None
+            except Exception as exc:
+                error = str(exc) or type(exc).__name__
+            bridge.sign_in_finished.emit(connector, error)
+
+        threading.Thread(target=sign_in, name=f"sign-in-{connector.value}", daemon=True).start()
+
+    notifier = DBusNotifier.connect(on_action=bridge.notification_action.emit, on_closed=lambda tag: None)
+    controller = TrayController(current_report, set_pause=set_pause, reconnect=reconnect, notifier=notifier)
+    bridge.poll_reported.connect(lambda _report: controller.refresh(), Qt.ConnectionType.QueuedConnection)
+    bridge.sign_in_finished.connect(controller.sign_in_finished, Qt.ConnectionType.QueuedConnection)
+    bridge.notification_action.connect(controller.notification_action, Qt.ConnectionType.QueuedConnection)
     controller.place()
-    bridge = PollBridge()
-    bridge.reported.connect(lambda _report: controller.show_report(current_report()), Qt.QueuedConnection)
-    scheduler = PollScheduler(context.connectors, context.config.poll_interval, on_report=bridge.reported.emit)
+    scheduler = PollScheduler(context.connectors, context.config.poll_interval, on_report=bridge.poll_reported.emit)
     scheduler.start()
     app.aboutToQuit.connect(scheduler.shutdown)
     app.aboutToQuit.connect(controller.shutdown)
     log.info("Tray started (%s)", "system tray" if QSystemTrayIcon.isSystemTrayAvailable() else "no tray: window")
+    assert QThread.currentThread() is app.thread()
     return app.exec()

@@ -1,0 +1,104 @@
+"""The pause window: the administrator's and the person's pause shown apart, a toggle that asks
+before both transitions, and an optional reason saved with the time."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QLabel,
+    QMessageBox,
+    QPlainTextEdit,
+    QPushButton,
+    QVBoxLayout,
+)
+
+from skytwin_desktop.domain import PAUSE_REASON_MAX
+from skytwin_desktop.status import StatusReport
+from skytwin_desktop.store.types import iso_utc
+
+PAUSE_QUESTION = "Pause your twin? Every action will go to Approvals for you to review."
+RESUME_QUESTION = "Resume? Your twin will act on signals again."
+
+
+class PauseDialog(QDialog):
+    """Emits `pause_requested(reason)` or `resume_requested()` once the person confirmed."""
+
+    pause_requested = Signal(str)
+    resume_requested = Signal()
+
+    def __init__(self, report: StatusReport, parent=None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Pause SkyTwin")
+        self.setObjectName("pause-dialog")
+        layout = QVBoxLayout(self)
+        self.operator_line = QLabel(objectName="operator-line")
+        self.person_line = QLabel(objectName="person-line")
+        for line in (self.operator_line, self.person_line):
+            line.setWordWrap(True)
+            layout.addWidget(line)
+        self.reason_label = QLabel(f"&Reason (optional, up to {PAUSE_REASON_MAX} characters):")
+        self.reason = QPlainTextEdit(objectName="reason")
+        self.reason.setTabChangesFocus(True)
+        self.reason.setFixedHeight(70)
+        self.reason_label.setBuddy(self.reason)
+        self.counter = QLabel(objectName="counter")
+        self.reason.textChanged.connect(self._count)
+        layout.addWidget(self.reason_label)
+        layout.addWidget(self.reason)
+        layout.addWidget(self.counter)
+        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
+        self.toggle = QPushButton(objectName="toggle")
+        self.toggle.setDefault(True)
+        self.buttons.addButton(self.toggle, QDialogButtonBox.ButtonRole.AcceptRole)
+        self.buttons.rejected.connect(self.reject)  # Escape cancels too
+        self.toggle.clicked.connect(self._confirm)
+        layout.addWidget(self.buttons)
+        self.show_report(report)
+
+    def show_report(self, report: StatusReport) -> None:
+        self.report = report
+        self.operator_line.setText(
+            "Administrator: auto-execution is switched off for everyone on this computer "
+            "(SKYTWIN_AUTO_EXECUTE_DISABLED). Only the administrator can switch it back on."
+            if report.operator_paused else "Administrator: not paused."
+        )
+        if report.user_paused:
+            since = iso_utc(report.paused_at) or "an unknown time"
+            reason = f" Reason: {report.paused_reason}" if report.paused_reason else ""
+            self.person_line.setText(f"You: paused since {since}.{reason}")
+            self.toggle.setText("&Resume auto-execution")
+        else:
+            self.person_line.setText("You: not paused. Actions your settings allow run by themselves.")
+            self.toggle.setText("&Pause auto-execution")
+        for widget in (self.reason_label, self.reason, self.counter):
+            widget.setVisible(not report.user_paused)
+        self._count()
+
+    def _count(self) -> None:
+        used = len(self.reason.toPlainText())
+        self.counter.setText(f"{used} / {PAUSE_REASON_MAX}")
+        self.toggle.setEnabled(self.report.user_paused or used <= PAUSE_REASON_MAX)
+
+    def ask(self, question: str) -> bool:
+        """Confirmation on both transitions; a separate method so tests can answer it."""
+        answer = QMessageBox.question(self, "SkyTwin", question,
+                                      QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
+                                      QMessageBox.StandardButton.Cancel)
+        return answer == QMessageBox.StandardButton.Yes
+
+    def _confirm(self) -> None:
+        if self.report.user_paused:
+            if self.ask(RESUME_QUESTION):
+                self.resume_requested.emit()
+                self.accept()
+        elif self.ask(PAUSE_QUESTION):
+            self.pause_requested.emit(self.reason.toPlainText().strip())
+            self.accept()
+
+    def keyPressEvent(self, event) -> None:  # noqa: N802 - Qt's name
+        if event.key() == Qt.Key.Key_Escape:
+            self.reject()
+            return
+        super().keyPressEvent(event)
