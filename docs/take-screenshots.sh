@@ -1,54 +1,53 @@
 #!/usr/bin/env bash
 # Screenshots of the running app on a virtual screen, with a real tray host (tint2) and a
-# notification daemon (dunst) in a private D-Bus session. Writes PNGs into docs/.
-# Needs Debian's xvfb tint2 dunst dbus x11-xserver-utils imagemagick xdotool libxcb-cursor0.
-# Usage: docs/take-screenshots.sh [python]
+# notification daemon (dunst) in a private D-Bus session, against the local Google sandbox.
+# Needs Debian's xvfb tint2 dunst dbus x11-xserver-utils imagemagick xdotool libxcb-cursor0,
+# and the test dependencies (for the keyring file and the stand-in browser).
+# Usage: docs/take-screenshots.sh   (writes PNGs into docs/)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-export PYTHON=${1:-$PWD/.venv/bin/python}
-export SKYTWIN_DATA_DIR=$(mktemp -d)
+export PYTHON=${PYTHON:-$PWD/.venv/bin/python}
 export DISPLAY=:97 QT_QPA_PLATFORM=xcb
-Xvfb "$DISPLAY" -screen 0 800x500x24 -nolisten tcp >/dev/null 2>&1 &
+Xvfb "$DISPLAY" -screen 0 900x600x24 -nolisten tcp >/dev/null 2>&1 &
 xvfb=$!
-trap 'kill $xvfb 2>/dev/null; rm -rf "$SKYTWIN_DATA_DIR"' EXIT
+trap 'kill $xvfb 2>/dev/null' EXIT
 for _ in $(seq 40); do xsetroot -solid '#c9d1d9' 2>/dev/null && break; sleep 0.25; done
 
 dbus-run-session -- bash -euo pipefail -c '
-  wait_for() {  # wait_for SECONDS COMMAND...: poll until COMMAND succeeds
-    local limit=$1; shift
+  wait_for() { local limit=$1; shift
     for _ in $(seq $((limit * 4))); do "$@" >/dev/null 2>&1 && return 0; sleep 0.25; done
-    echo "timed out waiting for: $*" >&2; return 1
-  }
-  corner() { import -window root -crop 420x190+380+310 +repage -resize 200% "docs/$1.png"; }
-  app() { "$PYTHON" -m skytwin_desktop >/dev/null 2>&1 & echo $!; }
+    echo "timed out waiting for: $*" >&2; return 1; }
+  corner() { import -window root -crop 460x300+440+300 +repage "docs/$1.png"; }
 
-  # No tray host yet: the app shows its window instead.
-  pid=$(app)
-  wait_for 20 xdotool search --name "^SkyTwin Desktop$" getwindowgeometry
-  sleep 1
-  import -window root -crop 300x160+0+0 +repage -resize 200% docs/no-tray.png
-  kill $pid; wait $pid 2>/dev/null || true
+  scene() {  # scene NAME [env...]: run the app in a fresh data dir with the given scene
+    export SKYTWIN_DATA_DIR=$(mktemp -d) XDG_DATA_HOME=$(mktemp -d)
+    coproc SCENE_PROC { env "$@" "$PYTHON" docs/screenshot_scene.py; }
+    read -r ready <&"${SCENE_PROC[0]}"
+    sleep 6
+  }
+  end_scene() { eval "exec ${SCENE_PROC[1]}>&-"; wait "$SCENE_PROC_PID" 2>/dev/null || true; }
+
+  scene SCENE=healthy  # no tray host yet: the status window stands in for the icon
+  import -window root -crop 540x260+0+0 +repage docs/no-tray.png
+  end_scene
 
   dunst >/dev/null 2>&1 &
   tint2 >/tmp/skytwin-tint2.log 2>&1 &
   wait_for 30 grep -q "systray started" /tmp/skytwin-tint2.log
 
-  pid=$(app)
-  sleep 4
-  corner tray
-  xdotool mousemove 640 485 click 3
-  sleep 1
-  corner tray-menu
+  scene SCENE=healthy
+  sleep 0
+  xdotool mousemove 739 585 click 3; sleep 1; corner tray-menu
+  xdotool mousemove 800 481 click 1; sleep 1.5
+  import -window root docs/pause-window.png
   xdotool key Escape
-  kill $pid; wait $pid 2>/dev/null || true
+  end_scene
 
-  "$PYTHON" -m skytwin_desktop pause --reason "Screenshots" >/dev/null
-  pid=$(app)
-  sleep 4
-  xdotool mousemove 640 485 click 3
-  sleep 1
-  corner tray-paused
-  kill $pid; wait $pid 2>/dev/null || true
-  kill %1 %2 2>/dev/null || true
+  scene SCENE=revoked SCENE_PAUSE="Travelling this week"
+  import -window root docs/amber-warning.png
+  xdotool mousemove 739 585 click 3; sleep 1; corner tray-menu-amber; xdotool key Escape; sleep 0.5
+  xdotool mousemove 739 585 click 1; sleep 1.5
+  import -window root docs/status-window.png
+  end_scene
 '
 echo "screenshots written to docs/"

@@ -74,6 +74,7 @@ class PauseDialog(QDialog):
             self.toggle.setText("&Pause auto-execution")
         for widget in (self.reason_label, self.reason, self.counter):
             widget.setVisible(not report.user_paused)
+        (self.toggle if report.user_paused else self.reason).setFocus()
         self._count()
 
     def _count(self) -> None:

@@ -4,7 +4,7 @@ banners on top. The banners cannot be dismissed; they go away when their cause d
 from __future__ import annotations
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QApplication, QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from skytwin_desktop.domain import Connector
 from skytwin_desktop.status import StatusReport, pause_line
@@ -15,7 +15,7 @@ BANNER_STYLE = {
     "pause": "background:#b91c1c; color:white; border-radius:4px;",
     "reauth": "background:#f59e0b; color:#1f2937; border-radius:4px;",
 }
-BANNER_MARK = {"pause": "⏸", "reauth": "⚠"}  # the kind in a symbol too, never colour alone
+BANNER_MARK = {"pause": "‖", "reauth": "⚠"}  # the kind in a symbol too, never colour alone
 
 
 class BannerWidget(QFrame):
@@ -62,6 +62,9 @@ class StatusWindow(QWidget):
         self.pause_button.clicked.connect(self.pause_window_requested.emit)
         buttons.addWidget(self.pause_button)
         buttons.addStretch(1)
+        self.quit_button = QPushButton("&Quit SkyTwin")
+        self.quit_button.clicked.connect(QApplication.quit)  # the only way out when there is no tray
+        buttons.addWidget(self.quit_button)
         layout.addLayout(buttons)
         self.banners: list[BannerWidget] = []
 

@@ -113,18 +113,19 @@ class TrayController(QObject):
             self.pause_dialog.show_report(self.report)
 
     def _rebuild_menu(self, state: TrayState) -> None:
+        """Lay the menu out again only when its entries change, so an open menu stays open."""
+        layout = [self.state_action, None, self.pause_action, self.approvals_action,
+                  *(self.reconnect_actions[c] for c in state.reconnect),
+                  None, self.status_action, self.settings_action, None, self.quit_action]
+        if layout == getattr(self, "_layout", None):
+            return
+        self._layout = layout
         self.menu.clear()
-        self.menu.addAction(self.state_action)
-        self.menu.addSeparator()
-        self.menu.addAction(self.pause_action)
-        self.menu.addAction(self.approvals_action)
-        for connector in state.reconnect:
-            self.menu.addAction(self.reconnect_actions[connector])
-        self.menu.addSeparator()
-        self.menu.addAction(self.status_action)
-        self.menu.addAction(self.settings_action)
-        self.menu.addSeparator()
-        self.menu.addAction(self.quit_action)
+        for action in layout:
+            if action is None:
+                self.menu.addSeparator()
+            else:
+                self.menu.addAction(action)
 
     def _notify(self) -> None:
         show, close = self.notices.update(self.report)
