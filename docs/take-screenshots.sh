@@ -44,7 +44,6 @@ dbus-run-session -- bash -euo pipefail -c '
   end_scene
 
   scene SCENE=revoked SCENE_PAUSE="Travelling this week"
-  import -window root docs/amber-warning.png
   xdotool mousemove 739 585 click 3; sleep 1; corner tray-menu-amber; xdotool key Escape; sleep 0.5
   xdotool mousemove 739 585 click 1; sleep 1.5
   import -window root docs/status-window.png

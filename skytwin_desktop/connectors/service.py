@@ -227,6 +227,16 @@ class ConnectorService:
                     f"{' and '.join(c.title for c in sharing)} uses the same account.")
         return f"{connector.title} disconnected on this computer."
 
+    def forget_all(self) -> None:
+        """For "delete all my data": revoke what Google will revoke, and empty the keyring entries."""
+        for connector in Connector:
+            with self._locks[connector]:
+                token = self.tokens.load(self.user_id, connector)
+                if token:
+                    self._revoke(token)
+                self.tokens.delete(self.user_id, connector)
+                self._drop(connector)
+
     def _revoke(self, token: str) -> bool:
         try:
             response = requests.post(self.endpoints.revoke_uri, data={"token": token},

@@ -8,8 +8,8 @@ import sys
 import threading
 from collections.abc import Callable
 
-from PySide6.QtCore import QObject, Qt, QThread, QTimer, Signal
-from PySide6.QtGui import QAction, QIcon
+from PySide6.QtCore import QObject, Qt, QThread, QTimer, QUrl, Signal
+from PySide6.QtGui import QAction, QDesktopServices, QIcon
 from PySide6.QtWidgets import QApplication, QMenu, QSystemTrayIcon
 
 from skytwin_desktop.composition import AppContext
@@ -17,9 +17,12 @@ from skytwin_desktop.domain import Connector
 from skytwin_desktop.paths import resource
 from skytwin_desktop.scheduler import PollScheduler
 from skytwin_desktop.status import StatusReport, read_status
+from skytwin_desktop.settings_spec import apply_setting, read_settings
 from skytwin_desktop.store import users
+from skytwin_desktop.store.erase import erase_person
 from skytwin_desktop.ui.notify import RECONNECT, DBusNotifier
 from skytwin_desktop.ui.pause_dialog import PauseDialog
+from skytwin_desktop.ui.settings_window import Paths, SettingsWindow
 from skytwin_desktop.ui.state import PauseItem, ReauthNotices, TrayIcon, TrayState, tray_state
 from skytwin_desktop.ui.status_window import StatusWindow
 
@@ -49,8 +52,10 @@ class TrayController(QObject):
     def __init__(self, report_source: Callable[[], StatusReport], *,
                  set_pause: Callable[[bool, str | None], None] | None = None,
                  reconnect: Callable[[Connector], None] | None = None,
-                 notifier: DBusNotifier | None = None, parent: QObject | None = None) -> None:
+                 notifier: DBusNotifier | None = None, settings: SettingsWindow | None = None,
+                 parent: QObject | None = None) -> None:
         super().__init__(parent)
+        self.settings_window = settings
         self._report_source = report_source
         self._set_pause = set_pause
         self._reconnect = reconnect
@@ -71,7 +76,10 @@ class TrayController(QObject):
             action.triggered.connect(lambda _=False, c=connector: self.request_reconnect(c))
             self.reconnect_actions[connector] = action
         self.settings_action = QAction("&Settings…", self)
-        self.settings_action.setEnabled(False)
+        self.settings_action.setEnabled(settings is not None)
+        self.settings_action.triggered.connect(self.open_settings_window)
+        if settings is not None:
+            settings.pause_window_requested.connect(self.open_pause_window)
         self.status_action = QAction("Show &status…", self)
         self.status_action.triggered.connect(self.open_status_window)
         self.quit_action = QAction("&Quit", self)
@@ -109,6 +117,8 @@ class TrayController(QObject):
         self.approvals_action.setText(f"Approvals ({state.approvals})")
         self._rebuild_menu(state)
         self.window.show_state(self.report, state)
+        if self.settings_window is not None:
+            self.settings_window.show_report(self.report)
         if self.pause_dialog is not None:
             self.pause_dialog.show_report(self.report)
 
@@ -152,6 +162,12 @@ class TrayController(QObject):
         self.window.raise_()
         self.window.activateWindow()
 
+    def open_settings_window(self) -> None:
+        if self.settings_window is not None:
+            self.settings_window.show()
+            self.settings_window.raise_()
+            self.settings_window.activateWindow()
+
     def open_pause_window(self) -> None:
         if self.pause_dialog is None:
             self.pause_dialog = PauseDialog(self.report)
@@ -170,10 +186,10 @@ class TrayController(QObject):
         if self._reconnect is not None:
             self._reconnect(Connector(connector))
 
-    def sign_in_finished(self, connector: Connector, error: str | None) -> None:
+    def sign_in_finished(self, connector: Connector | None, error: str | None) -> None:
         if error:
-            self.tray.showMessage(f"{connector.title} is still disconnected", error,
-                                  QSystemTrayIcon.MessageIcon.Warning, 10_000)
+            title = f"{connector.title} is still disconnected" if connector else "SkyTwin could not finish"
+            self.tray.showMessage(title, error, QSystemTrayIcon.MessageIcon.Warning, 10_000)
         self.refresh()
 
     def notification_action(self, key: str, tag: str) -> None:
@@ -205,6 +221,8 @@ class TrayController(QObject):
         self.window.close()
         if self.pause_dialog is not None:
             self.pause_dialog.close()
+        if self.settings_window is not None:
+            self.settings_window.close()
         if self.notifier is not None:
             self.notifier.shutdown()
 
@@ -230,19 +248,52 @@ def run_tray(context: AppContext) -> int:
             else:
                 users.resume(session, context.user_id)
 
-    def reconnect(connector: Connector) -> None:
-        def sign_in() -> None:  # network I/O: never on the GUI thread
+    def in_background(name: str, connector: Connector | None, work: Callable[[], object]) -> None:
+        """Network work (sign-in, revoke) off the GUI thread; the result comes back as a signal."""
+        def run() -> None:
             try:
-                context.connectors.connect(connector)
+                work()
                 error = None
             except Exception as exc:
                 error = str(exc) or type(exc).__name__
             bridge.sign_in_finished.emit(connector, error)
 
-        threading.Thread(target=sign_in, name=f"sign-in-{connector.value}", daemon=True).start()
+        threading.Thread(target=run, name=name, daemon=True).start()
 
+    def reconnect(connector: Connector) -> None:
+        in_background(f"sign-in-{connector.value}", connector, lambda: context.connectors.connect(connector))
+
+    def connector_action(connector: Connector, verb: str) -> None:
+        if verb == "disconnect":
+            in_background(f"disconnect-{connector.value}", connector,
+                          lambda: context.connectors.disconnect(connector))
+        else:
+            reconnect(connector)
+
+    def save_setting(key: str, value: object) -> None:
+        with context.session() as session:
+            apply_setting(session, context.user_id, key, value, now=context.clock())
+
+    def delete_all() -> None:
+        def erase() -> None:
+            context.connectors.forget_all()
+            with context.session() as session:
+                counts = erase_person(session, context.user_id)
+            log.info("Deleted all data of the person: %s", counts)
+
+        in_background("delete-all", None, erase)
+
+    settings = SettingsWindow(save_setting, Paths(str(context.config.data_dir), str(context.config.database_path),
+                                                  str(context.config.log_dir)))
+    settings.connector_action.connect(connector_action)
+    settings.delete_all_requested.connect(delete_all)
+    settings.open_log_folder.connect(
+        lambda: QDesktopServices.openUrl(QUrl.fromLocalFile(str(context.config.log_dir))))
+    with context.session() as session:
+        settings.show_settings(read_settings(session, context.user_id))
     notifier = DBusNotifier.connect(on_action=bridge.notification_action.emit, on_closed=lambda tag: None)
-    controller = TrayController(current_report, set_pause=set_pause, reconnect=reconnect, notifier=notifier)
+    controller = TrayController(current_report, set_pause=set_pause, reconnect=reconnect, notifier=notifier,
+                                settings=settings)
     bridge.poll_reported.connect(lambda _report: controller.refresh(), Qt.ConnectionType.QueuedConnection)
     bridge.sign_in_finished.connect(controller.sign_in_finished, Qt.ConnectionType.QueuedConnection)
     bridge.notification_action.connect(controller.notification_action, Qt.ConnectionType.QueuedConnection)

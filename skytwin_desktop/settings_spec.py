@@ -1,0 +1,110 @@
+"""The person's autonomy settings, described once as data: the settings window builds its
+Autonomy tab from this list, and `apply_setting` writes any of them. Adding a setting here
+adds it to the window and to the test that toggles every setting."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+from sqlalchemy.orm import Session
+
+from skytwin_desktop.domain import TRUST_TIER_LABELS, TrustTier
+from skytwin_desktop.errors import InputError
+from skytwin_desktop.policy.quiet_hours import parse_hhmm
+from skytwin_desktop.store.models import User
+from skytwin_desktop.store.policy import set_tier
+from skytwin_desktop.store.users import load_settings
+
+
+class Kind(StrEnum):
+    BOOL = "bool"
+    CHOICE = "choice"
+    TIMEZONE = "timezone"
+    QUIET_HOURS = "quiet_hours"
+    DOMAINS = "domains"
+
+
+@dataclass(frozen=True)
+class SettingSpec:
+    key: str
+    kind: Kind
+    label: str
+    tooltip: str
+    choices: tuple[tuple[str, str], ...] = ()
+    """(value, label) pairs for CHOICE settings."""
+
+
+AUTONOMY_SETTINGS: tuple[SettingSpec, ...] = (
+    SettingSpec("trust_tier", Kind.CHOICE, "How much your twin may do alone",
+                "From 'Just watch' (it asks about everything) to 'Full autopilot'. It moves by itself "
+                "with your approvals and rejections, except to Full autopilot, which is only your choice.",
+                tuple((tier.value, TRUST_TIER_LABELS[tier]) for tier in TrustTier)),
+    SettingSpec("timezone", Kind.TIMEZONE, "Your timezone",
+                "Quiet hours follow this clock, not the computer's (IANA name, e.g. Europe/Paris)."),
+    SettingSpec("quiet_hours", Kind.QUIET_HOURS, "Quiet hours",
+                "During these hours every action waits for you. Off until you set them."),
+    SettingSpec("allowed_domains", Kind.DOMAINS, "Only act for these domains",
+                "When this list is not empty, anything concerning another domain is refused. One per line."),
+    SettingSpec("blocked_domains", Kind.DOMAINS, "Never act for these domains",
+                "Anything concerning these domains (and their subdomains) is refused. One per line."),
+    SettingSpec("require_approval_for_irreversible", Kind.BOOL, "Ask before anything that cannot be undone",
+                "Sending a reply or declining an invite always waits for you while this is on."),
+)
+
+
+def read_settings(session: Session, user_id: int) -> dict[str, Any]:
+    user = session.get_one(User, user_id)
+    stored = load_settings(session, user_id)
+    quiet = (stored.quiet_hours_start, stored.quiet_hours_end) if stored.quiet_hours_start else None
+    return {
+        "trust_tier": user.trust_tier,
+        "timezone": user.timezone,
+        "quiet_hours": quiet,
+        "allowed_domains": list(stored.allowed_domains or []),
+        "blocked_domains": list(stored.blocked_domains or []),
+        "require_approval_for_irreversible": stored.require_approval_for_irreversible,
+    }
+
+
+def _domains(value: list[str]) -> list[str]:
+    cleaned = sorted({item.strip().lower().lstrip("@") for item in value if item.strip()})
+    for domain in cleaned:
+        if " " in domain or "." not in domain:
+            raise InputError(f"{domain!r} is not a domain (like example.com).")
+    return cleaned
+
+
+def apply_setting(session: Session, user_id: int, key: str, value: Any, *, now: datetime) -> None:
+    """Validate and save one setting; a bad value is an InputError and nothing changes."""
+    user = session.get_one(User, user_id)
+    stored = load_settings(session, user_id)
+    if key == "trust_tier":
+        set_tier(session, user_id, value, reason="chosen in settings", by_person=True, now=now)
+    elif key == "timezone":
+        try:
+            if value not in available_timezones():
+                raise ZoneInfoNotFoundError(value)
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise InputError(f"{value!r} is not a timezone name (like Europe/Paris).") from None
+        user.timezone = value
+    elif key == "quiet_hours":
+        if value is None:
+            stored.quiet_hours_start = stored.quiet_hours_end = None
+        else:
+            try:
+                start, end = (parse_hhmm(part).strftime("%H:%M") for part in value)
+            except ValueError as exc:
+                raise InputError(f"Quiet hours: {exc}.") from None
+            stored.quiet_hours_start, stored.quiet_hours_end = start, end
+    elif key in ("allowed_domains", "blocked_domains"):
+        setattr(stored, key, _domains(list(value)))
+    elif key == "require_approval_for_irreversible":
+        stored.require_approval_for_irreversible = bool(value)
+    else:
+        raise InputError(f"There is no setting {key!r}.")
+    session.flush()

@@ -1,0 +1,236 @@
+"""The settings window. The Autonomy tab is generated from `settings_spec.AUTONOMY_SETTINGS`;
+Connectors, Data and About show state and forward the person's intents to callbacks."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from PySide6.QtCore import Qt, QTime, Signal
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QMessageBox,
+    QPlainTextEdit,
+    QPushButton,
+    QTabWidget,
+    QTimeEdit,
+    QVBoxLayout,
+    QWidget,
+)
+
+from skytwin_desktop import __version__
+from skytwin_desktop.domain import Connector, HealthStatus
+from skytwin_desktop.settings_spec import AUTONOMY_SETTINGS, Kind, SettingSpec
+from skytwin_desktop.status import StatusReport
+from skytwin_desktop.store.types import iso_utc
+from skytwin_desktop.ui.state import GENERIC_REASON, REAUTH_REASONS
+
+
+@dataclass
+class Paths:
+    data_dir: str
+    database: str
+    log_dir: str
+
+
+class QuietHoursEditor(QWidget):
+    changed = Signal()
+
+    def __init__(self) -> None:
+        super().__init__()
+        row = QHBoxLayout(self)
+        row.setContentsMargins(0, 0, 0, 0)
+        self.enabled = QCheckBox("&On, from")
+        self.start, self.end = QTimeEdit(), QTimeEdit()
+        for edit in (self.start, self.end):
+            edit.setDisplayFormat("HH:mm")
+        row.addWidget(self.enabled)
+        row.addWidget(self.start)
+        row.addWidget(QLabel("to"))
+        row.addWidget(self.end)
+        row.addStretch(1)
+        for signal in (self.enabled.toggled, self.start.editingFinished, self.end.editingFinished):
+            signal.connect(lambda *_args: self.changed.emit())
+
+    def value(self) -> tuple[str, str] | None:
+        if not self.enabled.isChecked():
+            return None
+        return self.start.time().toString("HH:mm"), self.end.time().toString("HH:mm")
+
+    def set_value(self, value: tuple[str, str] | None) -> None:
+        self.enabled.setChecked(value is not None)
+        start, end = value or ("22:00", "07:00")
+        self.start.setTime(QTime.fromString(start, "HH:mm"))
+        self.end.setTime(QTime.fromString(end, "HH:mm"))
+
+
+def _editor(spec: SettingSpec) -> tuple[QWidget, Callable[[], Any], Callable[[Any], None], Any]:
+    """(widget, read value, show value, change signal) for one setting kind."""
+    if spec.kind is Kind.BOOL:
+        box = QCheckBox(spec.label)
+        return box, box.isChecked, box.setChecked, box.toggled
+    if spec.kind is Kind.CHOICE:
+        combo = QComboBox()
+        for value, label in spec.choices:
+            combo.addItem(label, value)
+        return combo, combo.currentData, lambda v: combo.setCurrentIndex(max(0, combo.findData(v))), combo.activated
+    if spec.kind is Kind.TIMEZONE:
+        line = QLineEdit()
+        return line, lambda: line.text().strip(), line.setText, line.editingFinished
+    if spec.kind is Kind.QUIET_HOURS:
+        editor = QuietHoursEditor()
+        return editor, editor.value, editor.set_value, editor.changed
+    text = QPlainTextEdit()
+    text.setTabChangesFocus(True)
+    text.setFixedHeight(60)
+    return (text, lambda: [line for line in text.toPlainText().splitlines() if line.strip()],
+            lambda v: text.setPlainText("\n".join(v)), text.textChanged)
+
+
+class SettingsWindow(QWidget):
+    """`save(key, value)` stores one autonomy setting and raises on a bad value (shown inline)."""
+
+    connector_action = Signal(object, str)  # connector, "connect" | "reconnect" | "disconnect"
+    pause_window_requested = Signal()
+    open_log_folder = Signal()
+    delete_all_requested = Signal()
+
+    def __init__(self, save: Callable[[str, Any], None], paths: Paths) -> None:
+        super().__init__()
+        self.setWindowTitle("SkyTwin settings")
+        self.setObjectName("settings-window")
+        self._save = save
+        self.tabs = QTabWidget()
+        layout = QVBoxLayout(self)
+        self.banner = QLabel(objectName="banner")
+        self.banner.setWordWrap(True)
+        self.banner.setStyleSheet("background:#f59e0b; color:#1f2937; padding:6px; border-radius:4px;")
+        self.banner.hide()
+        layout.addWidget(self.banner)
+        layout.addWidget(self.tabs)
+        self.tabs.addTab(self._connectors_tab(), "&Connectors")
+        self.tabs.addTab(self._autonomy_tab(), "&Autonomy")
+        self.tabs.addTab(self._data_tab(paths), "&Data")
+        self.tabs.addTab(self._about_tab(paths), "A&bout")
+
+    # --- Connectors ----------------------------------------------------------------------
+    def _connectors_tab(self) -> QWidget:
+        tab = QWidget()
+        form = QVBoxLayout(tab)
+        self.connector_rows: dict[Connector, tuple[QLabel, QPushButton, QPushButton]] = {}
+        for connector in Connector:
+            row = QHBoxLayout()
+            text = QLabel(objectName=f"connector-{connector.value}")
+            text.setWordWrap(True)
+            main = QPushButton(objectName=f"connect-{connector.value}")
+            off = QPushButton(f"Disconnect {connector.title}", objectName=f"disconnect-{connector.value}")
+            main.clicked.connect(lambda _=False, c=connector, b=main: self.connector_action.emit(c, b.property("verb")))
+            off.clicked.connect(lambda _=False, c=connector: self.connector_action.emit(c, "disconnect"))
+            row.addWidget(text, 1)
+            row.addWidget(main)
+            row.addWidget(off)
+            form.addLayout(row)
+            self.connector_rows[connector] = (text, main, off)
+        form.addStretch(1)
+        return tab
+
+    # --- Autonomy (generated) ------------------------------------------------------------
+    def _autonomy_tab(self) -> QWidget:
+        tab = QWidget()
+        form = QFormLayout(tab)
+        pause = QPushButton("&Pause or resume…")
+        pause.clicked.connect(self.pause_window_requested.emit)
+        form.addRow("Auto-execution", pause)
+        self.editors: dict[str, tuple[QWidget, Callable[[], Any], Callable[[Any], None]]] = {}
+        for spec in AUTONOMY_SETTINGS:
+            widget, read, show, changed = _editor(spec)
+            widget.setObjectName(f"setting-{spec.key}")
+            widget.setToolTip(spec.tooltip)
+            changed.connect(lambda *_args, key=spec.key: self._changed(key))
+            form.addRow("" if spec.kind is Kind.BOOL else spec.label, widget)
+            self.editors[spec.key] = (widget, read, show)
+        self.error = QLabel(objectName="setting-error")
+        self.error.setStyleSheet("color:#b91c1c;")
+        self.error.setWordWrap(True)
+        form.addRow(self.error)
+        return tab
+
+    def _changed(self, key: str) -> None:
+        if getattr(self, "_loading", False):
+            return
+        _, read, _ = self.editors[key]
+        try:
+            self._save(key, read())
+            self.error.setText("")
+        except Exception as exc:  # shown to the person, in words; nothing was saved
+            self.error.setText(str(exc))
+
+    def show_settings(self, values: dict[str, Any]) -> None:
+        self._loading = True
+        try:
+            for key, (_, _, show) in self.editors.items():
+                show(values[key])
+        finally:
+            self._loading = False
+
+    # --- Data and About --------------------------------------------------------------------
+    def _data_tab(self, paths: Paths) -> QWidget:
+        tab = QWidget()
+        box = QVBoxLayout(tab)
+        box.addWidget(QLabel(f"Your data folder: {paths.data_dir}"))
+        logs = QPushButton("Open the &log folder")
+        logs.clicked.connect(self.open_log_folder.emit)
+        delete = QPushButton("&Delete all my data…", objectName="delete-all")
+        delete.clicked.connect(self._confirm_delete)
+        box.addWidget(logs)
+        box.addWidget(delete)
+        box.addStretch(1)
+        return tab
+
+    def ask(self, question: str) -> bool:
+        answer = QMessageBox.warning(self, "Delete all my data", question,
+                                     QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
+                                     QMessageBox.StandardButton.Cancel)
+        return answer == QMessageBox.StandardButton.Yes
+
+    def _confirm_delete(self) -> None:
+        if self.ask("Delete everything SkyTwin keeps about you: settings, rules, approvals, the decision log "
+                    "and your Google sign-ins? Your mail and calendar at Google are not touched."):
+            if self.ask("This cannot be undone. Really delete all your SkyTwin data now?"):
+                self.delete_all_requested.emit()
+
+    def _about_tab(self, paths: Paths) -> QWidget:
+        tab = QWidget()
+        box = QVBoxLayout(tab)
+        for line in (f"SkyTwin Desktop {__version__}", f"Database: {paths.database}", f"Logs: {paths.log_dir}"):
+            label = QLabel(line)
+            label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            box.addWidget(label)
+        box.addStretch(1)
+        return tab
+
+    # --- state ---------------------------------------------------------------------------
+    def show_report(self, report: StatusReport) -> None:
+        broken = []
+        for connector, (text, main, off) in self.connector_rows.items():
+            state = report.connectors[connector]
+            error = REAUTH_REASONS.get(state.error_code or "", GENERIC_REASON) if state.error_code else "none"
+            text.setText(f"{connector.title}: {state.status.value}\n"
+                         f"Last success: {iso_utc(state.last_success_at) or 'never'} · "
+                         f"Last failure: {iso_utc(state.last_failure_at) or 'never'} · Error: {error}")
+            verb = {HealthStatus.CONNECTED: "reconnect", HealthStatus.NEEDS_REAUTH: "reconnect"}.get(state.status,
+                                                                                                       "connect")
+            main.setProperty("verb", verb)
+            main.setText(f"{verb.capitalize()} {connector.title}")
+            off.setEnabled(state.status is not HealthStatus.DISABLED)
+            if state.status is HealthStatus.NEEDS_REAUTH:
+                broken.append(connector.title)
+        self.banner.setText(f"⚠ {' and '.join(broken)} {'needs' if len(broken) == 1 else 'need'} reconnecting: "
+                            "your twin has stopped reading it." if broken else "")
+        self.banner.setVisible(bool(broken))
