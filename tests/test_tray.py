@@ -212,3 +212,71 @@ def test_no_tray_shows_the_status_window_and_keeps_looking(qtbot):
         assert controller.recheck.isActive()
     controller.shutdown()
     assert not controller.window.isVisible() and not controller.recheck.isActive()
+
+
+def test_the_app_starts_and_quits_cleanly(tmp_path):
+    """Started for real (offscreen), then asked to quit as a logout would: it stops polling and exits."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    log = tmp_path / "data" / "logs" / "skytwin.log"
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "SKYTWIN_POLL_INTERVAL": "5"}
+    app = subprocess.Popen([sys.executable, "-m", "skytwin_desktop"], env=env, stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, text=True)
+    try:
+        for _ in range(120):  # bounded: at most 60 s
+            if log.exists() and "Tray started" in log.read_text():
+                break
+            time.sleep(0.5)
+        assert "Tray started" in log.read_text()
+        app.send_signal(signal.SIGTERM)
+        app.wait(timeout=30)
+    finally:
+        if app.poll() is None:
+            app.kill()
+    assert app.returncode == 0, app.stderr.read()
+    text = log.read_text()
+    assert "Polling stopped" in text
+    assert "Traceback" not in text
+
+
+def test_pausing_from_the_pause_window_escalates_the_very_next_decision(qtbot, context, monkeypatch):
+    from skytwin_desktop.intents import Intents
+    from skytwin_desktop.store.policy import SettingsCache
+    from tests.policy_helpers import action, risk
+
+    intents = Intents(context)
+    controller = TrayController(intents.report, set_pause=intents.set_pause, notifier=RecordingNotifier())
+    qtbot.addWidget(controller.window)
+    cache = SettingsCache(context.user_id)
+
+    def decide():
+        with context.session() as session:
+            return context.gate.decide(session, context.user_id, action(), settings=cache.current(session),
+                                       trust_tier="high_autonomy", risk=risk(), now=context.clock()).decision
+
+    assert decide().auto_execute
+    controller.open_pause_window()
+    dialog = controller.pause_dialog
+    monkeypatch.setattr(dialog, "ask", lambda question: True)
+    dialog.reason.setPlainText("Board meeting all day")
+    dialog.toggle.click()
+    paused = decide()
+    assert (paused.requires_approval, paused.reason_code) == (True, "user_paused")
+    assert "Board meeting all day" in paused.message
+    assert controller.state.pause_item is PauseItem.RESUME and "paused by you" in controller.tray.toolTip()
+    controller.open_pause_window()
+    monkeypatch.setattr(controller.pause_dialog, "ask", lambda question: True)
+    controller.pause_dialog.toggle.click()
+    assert decide().auto_execute, "resumed: the next decision runs by itself again"
+    controller.shutdown()
+
+
+def test_operator_pause_disables_resume_in_the_pause_window(qtbot):
+    dialog = PauseDialog(report(operator_paused=True, user_paused=True))
+    qtbot.addWidget(dialog)
+    assert "Only the administrator" in dialog.operator_line.text()
+    assert "You: paused" in dialog.person_line.text()

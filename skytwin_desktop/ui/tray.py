@@ -4,6 +4,7 @@ no system tray. Background work (polls, sign-ins) reports here only through queu
 from __future__ import annotations
 
 import logging
+import signal
 import sys
 import threading
 from collections.abc import Callable
@@ -16,10 +17,8 @@ from skytwin_desktop.composition import AppContext
 from skytwin_desktop.domain import Connector
 from skytwin_desktop.paths import resource
 from skytwin_desktop.scheduler import PollScheduler
-from skytwin_desktop.status import StatusReport, read_status
-from skytwin_desktop.settings_spec import apply_setting, read_settings
-from skytwin_desktop.store import users
-from skytwin_desktop.store.erase import erase_person
+from skytwin_desktop.status import StatusReport
+from skytwin_desktop.intents import Intents
 from skytwin_desktop.ui.notify import RECONNECT, DBusNotifier
 from skytwin_desktop.ui.pause_dialog import PauseDialog
 from skytwin_desktop.ui.settings_window import Paths, SettingsWindow
@@ -227,6 +226,19 @@ class TrayController(QObject):
             self.notifier.shutdown()
 
 
+def quit_on_signals(app: QApplication) -> None:
+    """SIGTERM or Ctrl-C (a logout, `kill`, a terminal) quits as cleanly as the menu's Quit.
+    Python only runs signal handlers between bytecodes, so a slow timer lets it in."""
+    def request_quit(*_args) -> None:
+        QTimer.singleShot(0, app.quit)
+
+    for number in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(number, request_quit)
+    wake = QTimer(app)
+    wake.start(1000)
+    wake.timeout.connect(lambda: None)
+
+
 def run_tray(context: AppContext) -> int:
     app = QApplication.instance() or QApplication(sys.argv)
     app.setApplicationName("SkyTwin Desktop")
@@ -235,18 +247,7 @@ def run_tray(context: AppContext) -> int:
     app.setQuitOnLastWindowClosed(False)
     bridge = Bridge()
 
-    def current_report() -> StatusReport:
-        with context.session() as session:
-            return read_status(
-                session, context.user_id, operator_paused=context.config.auto_execute_disabled, now=context.clock()
-            )
-
-    def set_pause(paused: bool, reason: str | None) -> None:
-        with context.session() as session:
-            if paused:
-                users.pause(session, context.user_id, now=context.clock(), reason=reason)
-            else:
-                users.resume(session, context.user_id)
+    intents = Intents(context)
 
     def in_background(name: str, connector: Connector | None, work: Callable[[], object]) -> None:
         """Network work (sign-in, revoke) off the GUI thread; the result comes back as a signal."""
@@ -270,29 +271,18 @@ def run_tray(context: AppContext) -> int:
         else:
             reconnect(connector)
 
-    def save_setting(key: str, value: object) -> None:
-        with context.session() as session:
-            apply_setting(session, context.user_id, key, value, now=context.clock())
-
     def delete_all() -> None:
-        def erase() -> None:
-            context.connectors.forget_all()
-            with context.session() as session:
-                counts = erase_person(session, context.user_id)
-            log.info("Deleted all data of the person: %s", counts)
+        in_background("delete-all", None, lambda: log.info("Deleted all data: %s", intents.delete_all()))
 
-        in_background("delete-all", None, erase)
-
-    settings = SettingsWindow(save_setting, Paths(str(context.config.data_dir), str(context.config.database_path),
+    settings = SettingsWindow(intents.save_setting, Paths(str(context.config.data_dir), str(context.config.database_path),
                                                   str(context.config.log_dir)))
     settings.connector_action.connect(connector_action)
     settings.delete_all_requested.connect(delete_all)
     settings.open_log_folder.connect(
         lambda: QDesktopServices.openUrl(QUrl.fromLocalFile(str(context.config.log_dir))))
-    with context.session() as session:
-        settings.show_settings(read_settings(session, context.user_id))
+    settings.show_settings(intents.settings())
     notifier = DBusNotifier.connect(on_action=bridge.notification_action.emit, on_closed=lambda tag: None)
-    controller = TrayController(current_report, set_pause=set_pause, reconnect=reconnect, notifier=notifier,
+    controller = TrayController(intents.report, set_pause=intents.set_pause, reconnect=reconnect, notifier=notifier,
                                 settings=settings)
     bridge.poll_reported.connect(lambda _report: controller.refresh(), Qt.ConnectionType.QueuedConnection)
     bridge.sign_in_finished.connect(controller.sign_in_finished, Qt.ConnectionType.QueuedConnection)
@@ -302,6 +292,7 @@ def run_tray(context: AppContext) -> int:
     scheduler.start()
     app.aboutToQuit.connect(scheduler.shutdown)
     app.aboutToQuit.connect(controller.shutdown)
+    quit_on_signals(app)
     log.info("Tray started (%s)", "system tray" if QSystemTrayIcon.isSystemTrayAvailable() else "no tray: window")
     assert QThread.currentThread() is app.thread()
     return app.exec()
