@@ -160,3 +160,47 @@ def test_connectors_tab_shows_state_and_the_right_buttons(window, context):
     main.click()
     off.click()
     assert actions == [(Connector.GMAIL, "reconnect"), (Connector.GMAIL, "disconnect")]
+
+
+@pytest.fixture
+def rules_tab(qtbot, context):
+    from skytwin_desktop.intents import Intents
+    from skytwin_desktop.ui.rules_tab import RulesTab
+
+    tab = RulesTab(Intents(context))
+    qtbot.addWidget(tab)
+    return tab
+
+
+def fill(tab, monkeypatch, name, field, operator, value, effect):
+    monkeypatch.setattr(tab, "open_dialog", lambda rule: (name, [{"field": field, "operator": operator,
+                                                                  "value": value}], effect))
+
+
+def test_rules_can_be_added_edited_reordered_and_deleted(rules_tab, monkeypatch, context):
+    fill(rules_tab, monkeypatch, "No shops", "domain", "eq", "shop.example", "deny")
+    rules_tab.buttons["add"].click()
+    fill(rules_tab, monkeypatch, "Receipts", "param.label", "in", ["Receipts", "Bills"], "allow")
+    rules_tab.buttons["add"].click()
+    texts = [rules_tab.list.item(i).text() for i in range(rules_tab.list.count())]
+    assert texts == ["No shops: if domain eq shop.example → never do it",
+                     "Receipts: if param.label in Bills, Receipts → go ahead"]
+    rules_tab.list.setCurrentRow(1)
+    rules_tab.buttons["up"].click()
+    assert rules_tab.list.item(0).text().startswith("Receipts") and rules_tab.selected()["name"] == "Receipts"
+    fill(rules_tab, monkeypatch, "Receipts", "param.label", "eq", "Receipts", "require_approval")
+    rules_tab.buttons["edit"].click()
+    assert rules_tab.list.item(0).text() == "Receipts: if param.label eq Receipts → ask me first"
+    with context.session() as session:
+        policy = load_policy_settings(session, context.user_id)
+    assert [r.name for r in policy.rules] == ["Receipts", "No shops"], "the evaluator sees the new order"
+    rules_tab.list.setCurrentRow(0)
+    rules_tab.buttons["delete"].click()
+    assert rules_tab.list.count() == 1 and rules_tab.list.item(0).text().startswith("No shops")
+
+
+def test_a_rule_the_evaluator_cannot_use_is_refused_in_words(rules_tab, monkeypatch):
+    fill(rules_tab, monkeypatch, "Odd", "risk", "gt", "extreme", "deny")
+    rules_tab.buttons["add"].click()
+    assert "unknown risk tier" in rules_tab.error.text()
+    assert rules_tab.list.count() == 0

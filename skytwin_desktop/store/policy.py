@@ -161,3 +161,41 @@ class SettingsCache:
             self._settings = load_policy_settings(session, self.user_id)
             self._revision = revision
         return self._settings
+
+
+def _rule_row(session: Session, user_id: int, rule_id: int) -> PolicyRuleRow:
+    row = session.get(PolicyRuleRow, rule_id)
+    if row is None or row.user_id != user_id:
+        raise InputError(f"There is no rule #{rule_id}.")
+    return row
+
+
+def update_rule(session: Session, user_id: int, rule_id: int, *, conditions: list[dict[str, Any]], effect: str,
+                name: str = "") -> PolicyRuleRow:
+    row = _rule_row(session, user_id, rule_id)
+    try:
+        rule = Rule.build(conditions, effect, priority=row.priority, name=name)
+    except RuleError as exc:
+        raise InputError(f"Rule refused: {exc}") from None
+    row.name, row.effect = name, rule.effect.value
+    row.conditions = [c.to_json() for c in rule.conditions]
+    session.flush()
+    return row
+
+
+def delete_rule(session: Session, user_id: int, rule_id: int) -> None:
+    session.delete(_rule_row(session, user_id, rule_id))
+    session.flush()
+
+
+def move_rule(session: Session, user_id: int, rule_id: int, steps: int) -> None:
+    """Move a rule earlier (negative) or later in the order by renumbering priorities 10, 20, …"""
+    rows = list_rules(session, user_id)
+    index = next((i for i, row in enumerate(rows) if row.id == rule_id), None)
+    if index is None:
+        raise InputError(f"There is no rule #{rule_id}.")
+    target = max(0, min(len(rows) - 1, index + steps))
+    rows.insert(target, rows.pop(index))
+    for position, row in enumerate(rows, start=1):
+        row.priority = position * 10
+    session.flush()

@@ -29,6 +29,7 @@ from skytwin_desktop.domain import Connector, HealthStatus
 from skytwin_desktop.settings_spec import AUTONOMY_SETTINGS, Kind, SettingSpec
 from skytwin_desktop.status import StatusReport
 from skytwin_desktop.store.types import iso_utc
+from skytwin_desktop.ui.rules_tab import RulesTab, RuleStore
 from skytwin_desktop.ui.state import GENERIC_REASON, REAUTH_REASONS
 
 
@@ -101,7 +102,7 @@ class SettingsWindow(QWidget):
     open_log_folder = Signal()
     delete_all_requested = Signal()
 
-    def __init__(self, save: Callable[[str, Any], None], paths: Paths) -> None:
+    def __init__(self, save: Callable[[str, Any], None], paths: Paths, rules: RuleStore | None = None) -> None:
         super().__init__()
         self.setWindowTitle("SkyTwin settings")
         self.setObjectName("settings-window")
@@ -116,6 +117,9 @@ class SettingsWindow(QWidget):
         layout.addWidget(self.tabs)
         self.tabs.addTab(self._connectors_tab(), "&Connectors")
         self.tabs.addTab(self._autonomy_tab(), "&Autonomy")
+        self.rules_tab = RulesTab(rules) if rules is not None else None
+        if self.rules_tab is not None:
+            self.tabs.addTab(self.rules_tab, "&Rules")
         self.tabs.addTab(self._data_tab(paths), "&Data")
         self.tabs.addTab(self._about_tab(paths), "A&bout")
 

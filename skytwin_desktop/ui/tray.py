@@ -274,8 +274,9 @@ def run_tray(context: AppContext) -> int:
     def delete_all() -> None:
         in_background("delete-all", None, lambda: log.info("Deleted all data: %s", intents.delete_all()))
 
-    settings = SettingsWindow(intents.save_setting, Paths(str(context.config.data_dir), str(context.config.database_path),
-                                                  str(context.config.log_dir)))
+    settings = SettingsWindow(intents.save_setting, Paths(str(context.config.data_dir),
+                                                          str(context.config.database_path),
+                                                          str(context.config.log_dir)), rules=intents)
     settings.connector_action.connect(connector_action)
     settings.delete_all_requested.connect(delete_all)
     settings.open_log_folder.connect(

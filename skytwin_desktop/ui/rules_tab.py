@@ -1,0 +1,159 @@
+"""The Rules tab: the person's own policy rules, in the order they are checked, with add, edit,
+delete and reorder. A rule the evaluator could not use is refused here, in words."""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from skytwin_desktop.policy.rules import FIELDS, Operator
+
+EFFECT_LABELS = {"deny": "never do it", "require_approval": "ask me first", "allow": "go ahead"}
+_LIST_OPERATORS = {Operator.IN.value, Operator.NOT_IN.value}
+
+
+class RuleStore(Protocol):
+    def rules(self) -> list[dict[str, Any]]: ...
+    def save_rule(self, rule_id: int | None, name: str, conditions: list[dict[str, Any]], effect: str) -> None: ...
+    def delete_rule(self, rule_id: int) -> None: ...
+    def move_rule(self, rule_id: int, steps: int) -> None: ...
+
+
+def describe(rule: dict[str, Any]) -> str:
+    conditions = " and ".join(
+        f"{c['field']} {c['operator']} {', '.join(map(str, c['value'])) if isinstance(c['value'], list) else c['value']}"
+        for c in rule["conditions"])
+    name = f"{rule['name']}: " if rule["name"] else ""
+    return f"{name}if {conditions} → {EFFECT_LABELS.get(rule['effect'], rule['effect'])}"
+
+
+class RuleDialog(QDialog):
+    """One condition and an effect: the common case. (Rules with several conditions are shown
+    and kept, and can be edited here one condition at a time.)"""
+
+    def __init__(self, rule: dict[str, Any] | None = None, parent=None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Rule")
+        form = QFormLayout(self)
+        self.name = QLineEdit(objectName="rule-name")
+        self.field = QComboBox(objectName="rule-field")
+        self.field.setEditable(True)  # param.<name> needs typing
+        self.field.addItems([f for f in FIELDS if f != "param.<name>"])
+        self.operator = QComboBox(objectName="rule-operator")
+        self.operator.addItems([op.value for op in Operator])
+        self.value = QLineEdit(objectName="rule-value")
+        self.value.setPlaceholderText("for in / not_in: values separated by commas")
+        self.effect = QComboBox(objectName="rule-effect")
+        for value, label in EFFECT_LABELS.items():
+            self.effect.addItem(label, value)
+        for label, widget in (("&Name", self.name), ("&Field", self.field), ("&Operator", self.operator),
+                              ("&Value", self.value), ("&Then", self.effect)):
+            form.addRow(label, widget)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        form.addRow(buttons)
+        if rule:
+            first = rule["conditions"][0]
+            self.name.setText(rule["name"])
+            self.field.setCurrentText(first["field"])
+            self.operator.setCurrentText(first["operator"])
+            value = first["value"]
+            self.value.setText(", ".join(map(str, value)) if isinstance(value, list) else str(value))
+            self.effect.setCurrentIndex(self.effect.findData(rule["effect"]))
+
+    def result_rule(self) -> tuple[str, list[dict[str, Any]], str]:
+        operator = self.operator.currentText()
+        raw = self.value.text().strip()
+        value: Any = [part.strip() for part in raw.split(",") if part.strip()] if operator in _LIST_OPERATORS else raw
+        condition = {"field": self.field.currentText().strip(), "operator": operator, "value": value}
+        return self.name.text().strip(), [condition], self.effect.currentData()
+
+
+class RulesTab(QWidget):
+    def __init__(self, store: RuleStore) -> None:
+        super().__init__()
+        self.store = store
+        layout = QVBoxLayout(self)
+        layout.addWidget(QLabel("Your rules are checked in this order, after the built-in ones that always apply."))
+        self.list = QListWidget(objectName="rules")
+        layout.addWidget(self.list)
+        row = QHBoxLayout()
+        self.buttons = {}
+        for key, label in (("add", "&Add…"), ("edit", "&Edit…"), ("delete", "&Delete"), ("up", "Move &up"),
+                           ("down", "Move do&wn")):
+            button = QPushButton(label, objectName=f"rule-{key}")
+            row.addWidget(button)
+            self.buttons[key] = button
+        layout.addLayout(row)
+        self.error = QLabel(objectName="rule-error")
+        self.error.setStyleSheet("color:#b91c1c;")
+        self.error.setWordWrap(True)
+        layout.addWidget(self.error)
+        self.buttons["add"].clicked.connect(lambda: self.edit(None))
+        self.buttons["edit"].clicked.connect(lambda: self.edit(self.selected()))
+        self.buttons["delete"].clicked.connect(self.delete_selected)
+        self.buttons["up"].clicked.connect(lambda: self.move_selected(-1))
+        self.buttons["down"].clicked.connect(lambda: self.move_selected(1))
+        self.list.itemDoubleClicked.connect(lambda _item: self.edit(self.selected()))
+        self.reload()
+
+    def reload(self, select: int | None = None) -> None:
+        self.list.clear()
+        for rule in self.store.rules():
+            item = QListWidgetItem(describe(rule))
+            item.setData(256, rule)
+            self.list.addItem(item)
+            if rule["id"] == select:
+                self.list.setCurrentItem(item)
+
+    def selected(self) -> dict[str, Any] | None:
+        item = self.list.currentItem()
+        return item.data(256) if item else None
+
+    def selected_id(self) -> int | None:
+        rule = self.selected()
+        return rule["id"] if rule else None
+
+    def open_dialog(self, rule: dict[str, Any] | None) -> tuple[str, list[dict[str, Any]], str] | None:
+        """A separate method so tests can fill the dialog in."""
+        dialog = RuleDialog(rule, self)
+        return dialog.result_rule() if dialog.exec() == QDialog.DialogCode.Accepted else None
+
+    def edit(self, rule: dict[str, Any] | None) -> None:
+        answer = self.open_dialog(rule)
+        if answer is not None:
+            rule_id = rule["id"] if rule else None
+            self._do(lambda: self.store.save_rule(rule_id, *answer), select=rule_id)
+
+    def delete_selected(self) -> None:
+        rule_id = self.selected_id()
+        if rule_id is not None:
+            self._do(lambda: self.store.delete_rule(rule_id))
+
+    def move_selected(self, steps: int) -> None:
+        rule_id = self.selected_id()
+        if rule_id is not None:
+            self._do(lambda: self.store.move_rule(rule_id, steps), select=rule_id)
+
+    def _do(self, change, select: int | None = None) -> None:
+        try:
+            change()
+            self.error.setText("")
+        except Exception as exc:  # shown in words; nothing changed
+            self.error.setText(str(exc))
+        self.reload(select=select)
