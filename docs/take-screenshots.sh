@@ -44,6 +44,13 @@ dbus-run-session -- bash -euo pipefail -c '
   end_scene
 
   scene SCENE=revoked SCENE_PAUSE="Travelling this week"
+  xdotool mousemove 739 585 click 3; sleep 1; xdotool mousemove 800 549 click 1; sleep 2
+  win=$(xdotool search --name "^SkyTwin settings$" | head -1)
+  for tab in c:connectors a:autonomy r:rules d:data b:about; do
+    xdotool windowfocus --sync "$win" key "alt+${tab%%:*}"; sleep 0.7
+    import -window "$win" "docs/settings-${tab#*:}.png"
+  done
+  xdotool windowunmap "$win"
   xdotool mousemove 739 585 click 3; sleep 1; corner tray-menu-amber; xdotool key Escape; sleep 0.5
   xdotool mousemove 739 585 click 1; sleep 1.5
   import -window root docs/status-window.png

@@ -286,9 +286,10 @@ nows = st.one_of(wall_clocks, st.sampled_from(DST_EDGES))
 
 # --- Whole cases: (action, settings, tier, risk, now) ----------------------------------------
 
-# Would run by itself but for a pause, a rule, quiet hours or a blocked domain.
-everyday_cases = st.tuples(everyday_actions, everyday_settings, st.sampled_from(AUTONOMY_TIERS), everyday_risks,
-                           nows)
+# Would run by itself but for a pause, a rule, quiet hours or a blocked domain; or is an odd
+# action (shell-like text, bulk, destructive) that only the injection guard stops.
+everyday_cases = st.tuples(weighted((2, everyday_actions), (1, any_actions)), everyday_settings,
+                           st.sampled_from(AUTONOMY_TIERS), everyday_risks, nows)
 any_cases = st.tuples(actions, policy_settings, tiers, risks, nows)
 cases = weighted((1, everyday_cases), (1, any_cases))
 # The same without the tier, for the properties about one tier.
