@@ -1,0 +1,61 @@
+"""The re-auth notification over real D-Bus: Notify marshalled as the spec wants (uint32
+replaces_id, byte urgency, no expiry, a Reconnect action), replaced rather than stacked, closed by
+the app, and a click on Reconnect delivered back."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from skytwin_desktop.ui.notify import RECONNECT, DBusNotifier
+from tests.support.fake_notifications import FakeNotificationService, start_private_bus
+
+
+@pytest.fixture
+def bus(monkeypatch):
+    started = start_private_bus()
+    if started is None:
+        pytest.skip("dbus-daemon is not installed (Debian package dbus-daemon)")
+    daemon, address = started
+    monkeypatch.setenv("DBUS_SESSION_BUS_ADDRESS", address)
+    service = FakeNotificationService(address)
+    yield service
+    service.stop()
+    daemon.terminate()
+    daemon.wait(timeout=10)
+
+
+def test_notify_replace_close_and_click(bus):
+    clicks, clicked = [], threading.Event()
+
+    def on_action(key, tag):
+        clicks.append((key, tag))
+        clicked.set()
+
+    notifier = DBusNotifier.connect(on_action=on_action, on_closed=lambda tag: None)
+    assert notifier is not None
+    try:
+        notifier.show("reauth-gmail", "Gmail needs reconnecting", "Google access was revoked or expired.",
+                      actions=((RECONNECT, "Reconnect Gmail"),))
+        notifier.show("reauth-gmail", "Gmail needs reconnecting", "Still disconnected.",
+                      actions=((RECONNECT, "Reconnect Gmail"),))
+        (signature, first, first_id), (_, second, second_id) = bus.notified
+        assert signature == "susssasa{sv}i"
+        app, replaces, _icon, summary, body, actions, hints, expire = first
+        assert (app, replaces, summary) == ("SkyTwin Desktop", 0, "Gmail needs reconnecting")
+        assert actions == ["reconnect", "Reconnect Gmail"]
+        assert hints["urgency"] == ("y", 2) and expire == 0, "critical and never expiring by itself"
+        assert second[1] == first_id and second_id == first_id, "the update replaces, never stacks"
+        bus.click(first_id, RECONNECT)
+        assert clicked.wait(10)
+        assert clicks == [(RECONNECT, "reauth-gmail")]
+        notifier.close("reauth-gmail")
+        assert bus.closed == [first_id]
+    finally:
+        notifier.shutdown()
+
+
+def test_no_notification_service_means_the_tray_fallback(monkeypatch, tmp_path):
+    monkeypatch.setenv("DBUS_SESSION_BUS_ADDRESS", f"unix:path={tmp_path}/no-bus-here")
+    assert DBusNotifier.connect(on_action=lambda *a: None, on_closed=lambda tag: None) is None
