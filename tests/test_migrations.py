@@ -24,6 +24,14 @@ def digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
+def assert_refused_untouched(tmp_path: Path, error: type[Exception], match: str | None = None) -> None:
+    """Opening is refused with `error`, and the file is byte-for-byte what it was."""
+    before = digest(tmp_path / "skytwin.db")
+    with pytest.raises(error, match=match):
+        migrate(tmp_path)
+    assert digest(tmp_path / "skytwin.db") == before
+
+
 def migrate(tmp_path: Path, scripts: Path | None = None):
     return open_and_migrate(tmp_path / "skytwin.db", tmp_path / "backups", scripts)
 
@@ -120,10 +128,7 @@ def test_database_from_a_newer_version_is_refused_untouched(tmp_path: Path):
     with sqlite3.connect(tmp_path / "skytwin.db") as db:
         db.execute("UPDATE alembic_version SET version_num = 'f00dfeed'")
     db.close()
-    before = digest(tmp_path / "skytwin.db")
-    with pytest.raises(DatabaseTooNewError, match="newer SkyTwin Desktop"):
-        migrate(tmp_path)
-    assert digest(tmp_path / "skytwin.db") == before
+    assert_refused_untouched(tmp_path, DatabaseTooNewError, match="newer SkyTwin Desktop")
     assert not (tmp_path / "backups").exists()
 
 
@@ -132,10 +137,7 @@ def test_foreign_sqlite_database_is_refused_untouched(tmp_path: Path):
         db.execute("CREATE TABLE recipes (name TEXT)")
         db.execute("INSERT INTO recipes VALUES ('bread')")
     db.close()
-    before = digest(tmp_path / "skytwin.db")
-    with pytest.raises(ForeignDatabaseError):
-        migrate(tmp_path)
-    assert digest(tmp_path / "skytwin.db") == before
+    assert_refused_untouched(tmp_path, ForeignDatabaseError)
 
 
 def corrupt_pages(path: Path) -> None:
@@ -216,10 +218,7 @@ def test_stamp_without_skytwin_tables_is_someone_elses_database(tmp_path: Path):
         db.execute("INSERT INTO alembic_version VALUES ('0001')")
         db.execute("CREATE TABLE invoices (id INTEGER)")
     db.close()
-    before = digest(tmp_path / "skytwin.db")
-    with pytest.raises(ForeignDatabaseError):
-        migrate(tmp_path)
-    assert digest(tmp_path / "skytwin.db") == before
+    assert_refused_untouched(tmp_path, ForeignDatabaseError)
 
 
 def test_empty_stamp_beside_tables_is_refused(tmp_path: Path):
@@ -227,10 +226,7 @@ def test_empty_stamp_beside_tables_is_refused(tmp_path: Path):
     with sqlite3.connect(tmp_path / "skytwin.db") as db:
         db.execute("DELETE FROM alembic_version")
     db.close()
-    before = digest(tmp_path / "skytwin.db")
-    with pytest.raises(ForeignDatabaseError):
-        migrate(tmp_path)
-    assert digest(tmp_path / "skytwin.db") == before
+    assert_refused_untouched(tmp_path, ForeignDatabaseError)
 
 
 def break_an_index(path: Path) -> None:
