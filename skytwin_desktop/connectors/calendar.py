@@ -37,7 +37,9 @@ class CalendarReader:
 
     def account(self, now: datetime) -> str | None:
         try:
-            page = self.http.call("GET", self.events_url, params={**self._window(now, now), "maxResults": 1})
+            # Google refuses an empty range, so ask for one minute; only the calendar's name matters.
+            page = self.http.call("GET", self.events_url,
+                                  params={**self._window(now, now + timedelta(minutes=1)), "maxResults": 1})
         except ApiError as exc:
             raise exc.as_failure() from None
         return page.get("summary")
