@@ -6,9 +6,10 @@ tier string and any aware clock. The properties are the evaluator's promises: a 
 anything run by itself and never loosens a decision, a deny rule never loosens one, the lowest
 tiers never act alone, unknown tiers are refused, and every decision is well formed.
 
-Half the cases are drawn from everyday inputs that would run by themselves but for a pause, a
-rule or the clock: completely arbitrary inputs are nearly always refused early (unknown tier,
-legal risk, spend), which would leave the pause and rule properties almost untested.
+Half the cases are everyday ones (an autonomy tier, no legal or privacy risk, mostly plain
+chores) that would often run by themselves but for a pause, a rule, the clock or the injection
+guard: completely arbitrary inputs are nearly always refused early (unknown tier, legal risk,
+spend), which would leave the pause and rule properties almost untested.
 """
 
 from __future__ import annotations

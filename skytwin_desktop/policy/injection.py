@@ -29,16 +29,19 @@ _BULK_VALUES = frozenset({"all", "*", "everything", "any"})
 @lru_cache(maxsize=256)
 def _kind_concern(kind: str) -> int:
     """2 for extreme kinds, 1 for destructive ones, 0 otherwise (cached: kinds are few)."""
-    words = set(re.split(r"[^a-z0-9]+", kind.lower()))
-    if kind in EXTREME_KINDS or words & EXTREME_WORDS:
+    snake = re.sub(r"[^a-z0-9]+", "_", re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", kind).lower()).strip("_")
+    words = set(snake.split("_"))
+    if snake in EXTREME_KINDS or words & EXTREME_WORDS:
         return 2
-    if words & DESTRUCTIVE_WORDS or "forward_all" in kind:
+    if words & DESTRUCTIVE_WORDS or "forward_all" in snake:
         return 1
     return 0
 
 
-def _has_shell_text(params: Mapping[str, str]) -> bool:
-    return any(_SHELL_TEXT.search(str(value)) for value in params.values())
+def _has_shell_text(action: ProposedAction) -> bool:
+    """Command-like text anywhere the content of someone's message could have reached."""
+    texts = [action.target, action.explanation, *action.params.keys(), *map(str, action.params.values())]
+    return any(_SHELL_TEXT.search(text) for text in texts if text)
 
 
 def _is_bulk(params: Mapping[str, str]) -> bool:
@@ -54,7 +57,7 @@ def guard(action: ProposedAction) -> tuple[Confirmation, str, str] | None:
     concern = _kind_concern(action.kind)
     if concern == 2:
         return Confirmation.DUAL, "extreme_action", "This kind of action is drastic; confirm it twice"
-    if action.params and _has_shell_text(action.params):
+    if _has_shell_text(action):
         return Confirmation.DUAL, "shell_like_text", "The request contains command-like text; confirm it twice"
     if concern == 1:
         return Confirmation.SINGLE, "destructive_action", "This removes or sends things away; it waits for you"

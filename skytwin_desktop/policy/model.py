@@ -72,6 +72,14 @@ class Provenance(StrEnum):
     UNTRUSTED_EXTERNAL = "untrusted_external"
 
 
+def normalize_domain(domain: str | None) -> str | None:
+    """One spelling for a domain everywhere it is compared: 'EVIL.com.', ' @evil.com' → 'evil.com'."""
+    if domain is None:
+        return None
+    cleaned = domain.strip().lower().lstrip("@.").rstrip(".")
+    return cleaned or None
+
+
 @dataclass(frozen=True, slots=True)
 class ProposedAction:
     """Something the twin could do. Defaults fail closed: irreversible and untrusted."""
@@ -87,6 +95,9 @@ class ProposedAction:
     spend: float = 0.0
     params: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     explanation: str = ""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "domain", normalize_domain(self.domain))
 
     def to_json(self) -> dict[str, Any]:
         return {

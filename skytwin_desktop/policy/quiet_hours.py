@@ -28,7 +28,10 @@ def in_quiet_hours(now: datetime, window: tuple[time, time] | None, zone: ZoneIn
     start, end = window
     if start == end:
         return False
-    local = now.astimezone(zone).time()
+    try:
+        local = now.astimezone(zone).time()
+    except OverflowError:  # an instant at the very edge of the calendar: fail closed, ask
+        return True
     if start < end:
         return start <= local < end
     return local >= start or local < end

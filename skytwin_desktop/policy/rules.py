@@ -17,7 +17,14 @@ from dataclasses import field as dataclass_field
 from enum import StrEnum
 from typing import Any
 
-from skytwin_desktop.policy.model import RISK_DIMENSIONS, Effect, ProposedAction, RiskAssessment, RiskTier
+from skytwin_desktop.policy.model import (
+    RISK_DIMENSIONS,
+    Effect,
+    ProposedAction,
+    RiskAssessment,
+    RiskTier,
+    normalize_domain,
+)
 
 
 class Operator(StrEnum):
@@ -123,7 +130,7 @@ def _coerce(name: str, value: Any) -> Any:
             raise RuleError(f"field {name!r} is a number, got {value!r}") from None
     if not isinstance(value, str):
         raise RuleError(f"field {name!r} is text, got {value!r}")
-    return value.lower() if name == "domain" else value
+    return (normalize_domain(value) or "") if name == "domain" else value
 
 
 @dataclass(frozen=True, slots=True)
@@ -218,7 +225,8 @@ FIXED_RULES: tuple[Rule, ...] = (
              "Legal sensitivity above low is never handled by the twin", 0),
     _builtin("risk.privacy", "gt", "low", Effect.DENY, "privacy_sensitive",
              "Privacy sensitivity above low is never handled by the twin", 0),
-    _builtin("spend", "gt", 0, Effect.DENY, "spend_not_allowed", "The twin never spends money", 0),
+    # neq, not gt: a negative or unreadable (NaN) amount is money moving too.
+    _builtin("spend", "neq", 0, Effect.DENY, "spend_not_allowed", "The twin never spends money", 0),
     _builtin("kind", "eq", "escalate_to_user", Effect.REQUIRE_APPROVAL, "escalation",
              "This is for you to handle", 0),
 )

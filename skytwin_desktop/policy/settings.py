@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import time
 from zoneinfo import ZoneInfo
 
+from skytwin_desktop.policy.model import normalize_domain
 from skytwin_desktop.policy.rules import DEFAULT_RULES, Rule
 
 
@@ -31,7 +32,10 @@ class PolicySettings:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "zone", ZoneInfo(self.timezone))
-        object.__setattr__(self, "allowed_domains", frozenset(d.strip().lower() for d in self.allowed_domains))
-        object.__setattr__(self, "blocked_domains", frozenset(d.strip().lower() for d in self.blocked_domains))
+        for name in ("allowed_domains", "blocked_domains"):
+            cleaned = (normalize_domain(d) for d in getattr(self, name))
+            object.__setattr__(self, name, frozenset(d for d in cleaned if d))
+        if self.quiet_hours is not None and any(t.tzinfo is not None for t in self.quiet_hours):
+            raise ValueError("quiet hours are wall-clock times in the person's timezone: give them without tzinfo")
         ordered = sorted((*self.rules, *DEFAULT_RULES), key=lambda rule: rule.priority)
         object.__setattr__(self, "ordered_rules", tuple(ordered))
