@@ -19,10 +19,6 @@ EXTREME_KINDS = frozenset({"delete_account", "close_account", "reset_account", "
 DESTRUCTIVE_WORDS = frozenset(
     {"delete", "remove", "revoke", "unsubscribe", "forward", "purge", "trash", "destroy", "erase", "empty", "share"}
 )
-_SHELL_TEXT = re.compile(
-    r"(\$\(|`|\|\s*(?:ba|z)?sh\b|;\s*\w+\s|&&|\brm\s+-|\bsudo\b|\bcurl\s+\S+\s*\||\bwget\s|powershell|cmd\.exe|/bin/)",
-    re.IGNORECASE,
-)
 _BULK_VALUES = frozenset({"all", "*", "everything", "any"})
 
 
@@ -38,12 +34,6 @@ def _kind_concern(kind: str) -> int:
     return 0
 
 
-def _has_shell_text(action: ProposedAction) -> bool:
-    """Command-like text anywhere the content of someone's message could have reached."""
-    texts = [action.target, action.explanation, *action.params.keys(), *map(str, action.params.values())]
-    return any(_SHELL_TEXT.search(text) for text in texts if text)
-
-
 def _is_bulk(params: Mapping[str, str]) -> bool:
     for key, value in params.items():
         text = str(value).strip().lower()
@@ -57,7 +47,7 @@ def guard(action: ProposedAction) -> tuple[Confirmation, str, str] | None:
     concern = _kind_concern(action.kind)
     if concern == 2:
         return Confirmation.DUAL, "extreme_action", "This kind of action is drastic; confirm it twice"
-    if _has_shell_text(action):
+    if action.shell_like:
         return Confirmation.DUAL, "shell_like_text", "The request contains command-like text; confirm it twice"
     if concern == 1:
         return Confirmation.SINGLE, "destructive_action", "This removes or sends things away; it waits for you"

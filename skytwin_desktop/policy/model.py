@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import IntEnum, StrEnum
@@ -72,6 +73,13 @@ class Provenance(StrEnum):
     UNTRUSTED_EXTERNAL = "untrusted_external"
 
 
+SHELL_TEXT = re.compile(
+    r"(\$\(|`|\|\s*(?:ba|z)?sh\b|;\s*\w+\s|&&|\brm\s+-|\bsudo\b|\bcurl\s+\S+\s*\||\bwget\s|powershell|cmd\.exe|/bin/)",
+    re.IGNORECASE,
+)
+"""Command-like text: in content that came from someone's message, a sign of an injection attempt."""
+
+
 def normalize_domain(domain: str | None) -> str | None:
     """One spelling for a domain everywhere it is compared: 'EVIL.com.', ' @evil.com' → 'evil.com'."""
     if domain is None:
@@ -95,9 +103,13 @@ class ProposedAction:
     spend: float = 0.0
     params: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     explanation: str = ""
+    shell_like: bool = field(init=False, repr=False, compare=False)
+    """Command-like text anywhere someone's message could have reached (worked out once)."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "domain", normalize_domain(self.domain))
+        texts = (self.target, self.explanation, *self.params.keys(), *map(str, self.params.values()))
+        object.__setattr__(self, "shell_like", SHELL_TEXT.search("\n".join(texts)) is not None)
 
     def to_json(self) -> dict[str, Any]:
         return {

@@ -81,32 +81,27 @@ def _extractor(name: str) -> Callable[[Any], Any]:
 
 
 def _compile(name: str, op: Operator, value: Any) -> Callable[[ProposedAction, RiskAssessment], bool]:
-    """One closure per condition: the evaluator's hot path is a call and a comparison."""
+    """One closure per condition, one Python call each: this is the evaluator's hot path."""
     extract = _extractor(name)
-    if op in _BINARY:
-        compare = _BINARY[op]
+    if name in _RISK_FIELDS:  # tiers are ranks: every comparison is defined
+        if op in _BINARY:
+            compare = _BINARY[op]
+            return lambda action, risk: compare(extract(risk), value)
+        if op is Operator.IN:
+            return lambda action, risk: extract(risk) in value
+        return lambda action, risk: extract(risk) not in value
+    compare = _BINARY.get(op) or {
+        Operator.IN: lambda actual, wanted: actual in wanted,
+        Operator.NOT_IN: lambda actual, wanted: actual not in wanted,
+        Operator.CONTAINS: lambda actual, wanted: wanted in actual,
+    }[op]
 
-        def check(actual: Any) -> bool:
-            return compare(actual, value)
-    elif op is Operator.IN:
-        def check(actual: Any) -> bool:
-            return actual in value
-    elif op is Operator.NOT_IN:
-        def check(actual: Any) -> bool:
-            return actual not in value
-    else:  # CONTAINS
-        def check(actual: Any) -> bool:
-            return value in actual
+    def test(action: ProposedAction, risk: RiskAssessment) -> bool:
+        try:
+            return compare(extract(action), value)
+        except TypeError:  # a missing value (None) ordered or searched: cannot match
+            return False
 
-    if name in _RISK_FIELDS:
-        def test(action: ProposedAction, risk: RiskAssessment) -> bool:
-            return check(extract(risk))
-    else:
-        def test(action: ProposedAction, risk: RiskAssessment) -> bool:
-            try:
-                return check(extract(action))
-            except TypeError:  # a missing value (None) ordered or searched: cannot match
-                return False
     return test
 
 
