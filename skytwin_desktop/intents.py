@@ -8,7 +8,14 @@ from typing import Any
 from skytwin_desktop.composition import AppContext
 from skytwin_desktop.settings_spec import apply_setting, read_settings
 from skytwin_desktop.status import StatusReport, read_status
+from sqlalchemy import select
+
 from skytwin_desktop.store import policy, users
+from skytwin_desktop.store.approvals import expire_due
+from skytwin_desktop.store.approvals import pending as pending_approvals
+from skytwin_desktop.store.models import DecisionLogEntry
+from skytwin_desktop.twin import approvals
+from skytwin_desktop.ui.approvals_window import ActivityItem, PendingItem
 from skytwin_desktop.store.erase import erase_person
 
 
@@ -58,6 +65,34 @@ class Intents:
     def move_rule(self, rule_id: int, steps: int) -> None:
         with self.context.session() as session:
             policy.move_rule(session, self.context.user_id, rule_id, steps)
+
+    # --- approvals and activity (the approvals window's source) ----------------------------
+    def pending(self) -> list[PendingItem]:
+        with self.context.session() as session:
+            expire_due(session, self.context.user_id, self.context.clock())
+            return [PendingItem(row.id, row.action_kind, row.target, row.reason, row.decided_by, row.confirmation,
+                                row.expires_at)
+                    for row in pending_approvals(session, self.context.user_id, self.context.clock())]
+
+    def activity(self, limit: int = 100) -> list[ActivityItem]:
+        with self.context.session() as session:
+            rows = session.scalars(select(DecisionLogEntry).where(DecisionLogEntry.user_id == self.context.user_id)
+                                   .order_by(DecisionLogEntry.id.desc()).limit(limit))
+            return [ActivityItem(row.decided_at, row.action_kind, row.target,
+                                 "refused" if not row.allowed else "asked you" if row.requires_approval
+                                 else "allowed to run by itself", f"{row.message} (decided by: {row.decided_by})")
+                    for row in rows]
+
+    def approve(self, approval_id: int) -> str:
+        with self.context.session() as session:
+            answer = approvals.approve(session, self.context.gate, self.context.user_id, approval_id,
+                                       now=self.context.clock())
+        return answer.message
+
+    def reject(self, approval_id: int, note: str | None) -> str:
+        with self.context.session() as session:
+            return approvals.reject(session, self.context.user_id, approval_id, now=self.context.clock(),
+                                    note=note).message
 
     def delete_all(self) -> dict[str, int]:
         """Network (revoking) and database work: call it off the GUI thread."""

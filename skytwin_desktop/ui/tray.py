@@ -19,6 +19,7 @@ from skytwin_desktop.paths import resource
 from skytwin_desktop.scheduler import PollScheduler
 from skytwin_desktop.status import StatusReport
 from skytwin_desktop.intents import Intents
+from skytwin_desktop.ui.approvals_window import ApprovalsWindow
 from skytwin_desktop.ui.notify import RECONNECT, DBusNotifier
 from skytwin_desktop.ui.pause_dialog import PauseDialog
 from skytwin_desktop.ui.settings_window import Paths, SettingsWindow
@@ -52,9 +53,10 @@ class TrayController(QObject):
                  set_pause: Callable[[bool, str | None], None] | None = None,
                  reconnect: Callable[[Connector], None] | None = None,
                  notifier: DBusNotifier | None = None, settings: SettingsWindow | None = None,
-                 parent: QObject | None = None) -> None:
+                 approvals: ApprovalsWindow | None = None, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.settings_window = settings
+        self.approvals_window = approvals
         self._report_source = report_source
         self._set_pause = set_pause
         self._reconnect = reconnect
@@ -68,7 +70,10 @@ class TrayController(QObject):
         self.pause_action = QAction(self)
         self.pause_action.triggered.connect(self.open_pause_window)
         self.approvals_action = QAction(self)
-        self.approvals_action.setEnabled(False)  # the approvals window arrives with its own issue
+        self.approvals_action.setEnabled(approvals is not None)
+        self.approvals_action.triggered.connect(self.open_approvals_window)
+        if approvals is not None:
+            approvals.changed.connect(self.refresh)  # the count updates at once
         self.reconnect_actions: dict[Connector, QAction] = {}
         for connector in Connector:
             action = QAction(f"Reconnect {connector.title}", self)
@@ -161,6 +166,13 @@ class TrayController(QObject):
         self.window.raise_()
         self.window.activateWindow()
 
+    def open_approvals_window(self) -> None:
+        if self.approvals_window is not None:
+            self.approvals_window.reload()
+            self.approvals_window.show()
+            self.approvals_window.raise_()
+            self.approvals_window.activateWindow()
+
     def open_settings_window(self) -> None:
         if self.settings_window is not None:
             self.settings_window.show()
@@ -220,8 +232,9 @@ class TrayController(QObject):
         self.window.close()
         if self.pause_dialog is not None:
             self.pause_dialog.close()
-        if self.settings_window is not None:
-            self.settings_window.close()
+        for window in (self.settings_window, self.approvals_window):
+            if window is not None:
+                window.close()
         if self.notifier is not None:
             self.notifier.shutdown()
 
@@ -284,7 +297,7 @@ def run_tray(context: AppContext) -> int:
     settings.show_settings(intents.settings())
     notifier = DBusNotifier.connect(on_action=bridge.notification_action.emit, on_closed=lambda tag: None)
     controller = TrayController(intents.report, set_pause=intents.set_pause, reconnect=reconnect, notifier=notifier,
-                                settings=settings)
+                                settings=settings, approvals=ApprovalsWindow(intents))
     bridge.poll_reported.connect(lambda _report: controller.refresh(), Qt.ConnectionType.QueuedConnection)
     bridge.sign_in_finished.connect(controller.sign_in_finished, Qt.ConnectionType.QueuedConnection)
     bridge.notification_action.connect(controller.notification_action, Qt.ConnectionType.QueuedConnection)
