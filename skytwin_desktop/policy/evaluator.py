@@ -38,6 +38,7 @@ _TIER_LIMIT: dict[str, RiskTier | None] = {
     TrustTier.HIGH_AUTONOMY: RiskTier.HIGH,
 }
 _LABEL = {tier: tier.label for tier in TrustTier}
+_UNKNOWN = object()
 _LEVELS = (Confirmation.NONE, Confirmation.SINGLE, Confirmation.DUAL)
 _RANK = {level: rank for rank, level in enumerate(_LEVELS)}
 
@@ -87,9 +88,9 @@ class PolicyEvaluator:
         code, message, by = "auto_execute", "Within what you allow your twin to do on its own", Check.DEFAULT
 
         # 1. Trust tier
-        if trust_tier not in _TIER_LIMIT:
+        limit = _TIER_LIMIT.get(trust_tier, _UNKNOWN)
+        if limit is _UNKNOWN:
             return _deny("unknown_trust_tier", f"Unknown trust tier {trust_tier!r}; nothing runs", Check.TIER)
-        limit = _TIER_LIMIT[trust_tier]
         if limit is None:
             level, code, by = 1, "tier_requires_approval", Check.TIER
             message = f"At '{_LABEL[trust_tier]}' your twin asks before acting"
@@ -115,7 +116,7 @@ class PolicyEvaluator:
             message = "You asked to approve anything that cannot be undone"
 
         # 4. Quiet hours (an approval, never a skip of the deny rules below)
-        if level < 1 and in_quiet_hours(now, settings.quiet_hours, settings.zone):
+        if level < 1 and settings.quiet_hours is not None and in_quiet_hours(now, settings.quiet_hours, settings.zone):
             level, code, by = 1, "quiet_hours", Check.QUIET_HOURS
             message = "It is within your quiet hours; this waits for you"
 

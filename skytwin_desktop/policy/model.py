@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import IntEnum, StrEnum
 from types import MappingProxyType
-from typing import Any
+from typing import Any, NamedTuple
 
 from skytwin_desktop.domain import Confirmation
 
@@ -152,8 +152,9 @@ class Check(StrEnum):
     DEFAULT = "default"
 
 
-@dataclass(frozen=True, slots=True)
-class Decision:
+class Decision(NamedTuple):
+    """Immutable, and a tuple underneath: cheap to build on the evaluator's hot path."""
+
     allowed: bool
     requires_approval: bool
     confirmation: Confirmation

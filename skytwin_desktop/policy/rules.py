@@ -190,7 +190,10 @@ class Rule:
             matches = tests[0]
         else:
             def matches(action: ProposedAction, risk: RiskAssessment) -> bool:
-                return all(test(action, risk) for test in tests)
+                for test in tests:
+                    if not test(action, risk):
+                        return False
+                return True
         object.__setattr__(self, "matches", matches)
 
     @classmethod
