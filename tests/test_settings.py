@@ -155,6 +155,15 @@ def test_connectors_tab_shows_state_and_the_right_buttons(window, context):
     _, cal_main, cal_off = window.connector_rows[Connector.CALENDAR]
     assert cal_main.text() == "Connect Calendar" and not cal_off.isEnabled()
     assert "Gmail needs reconnecting" in window.banner.text() and not window.banner.isHidden()
+    assert window.pause_banner.isHidden()
+    with context.session() as session:
+        from skytwin_desktop.store.users import pause
+
+        pause(session, context.user_id, now=context.clock(), reason="Offsite")
+        report = read_status(session, context.user_id, operator_paused=False, now=context.clock())
+    window.show_report(report)
+    assert not window.pause_banner.isHidden() and "Offsite" in window.pause_banner.text()
+    assert not window.banner.isHidden(), "red and amber show together"
     actions = []
     window.connector_action.connect(lambda c, verb: actions.append((c, verb)))
     main.click()

@@ -30,7 +30,7 @@ from skytwin_desktop.settings_spec import AUTONOMY_SETTINGS, Kind, SettingSpec
 from skytwin_desktop.status import StatusReport
 from skytwin_desktop.store.types import iso_utc
 from skytwin_desktop.ui.rules_tab import RulesTab, RuleStore
-from skytwin_desktop.ui.state import GENERIC_REASON, REAUTH_REASONS
+from skytwin_desktop.ui.state import GENERIC_REASON, REAUTH_REASONS, pause_banner_text
 
 
 @dataclass
@@ -109,6 +109,12 @@ class SettingsWindow(QWidget):
         self._save = save
         self.tabs = QTabWidget()
         layout = QVBoxLayout(self)
+        layout.setSpacing(6)
+        self.pause_banner = QLabel(objectName="pause-banner")
+        self.pause_banner.setWordWrap(True)
+        self.pause_banner.setStyleSheet("background:#b91c1c; color:white; padding:6px; border-radius:4px;")
+        self.pause_banner.hide()
+        layout.addWidget(self.pause_banner)
         self.banner = QLabel(objectName="banner")
         self.banner.setWordWrap(True)
         self.banner.setStyleSheet("background:#f59e0b; color:#1f2937; padding:6px; border-radius:4px;")
@@ -238,3 +244,6 @@ class SettingsWindow(QWidget):
         self.banner.setText(f"⚠ {' and '.join(broken)} {'needs' if len(broken) == 1 else 'need'} reconnecting: "
                             "your twin has stopped reading it." if broken else "")
         self.banner.setVisible(bool(broken))
+        paused = pause_banner_text(report)
+        self.pause_banner.setText(f"‖ {paused}" if paused else "")
+        self.pause_banner.setVisible(bool(paused))
