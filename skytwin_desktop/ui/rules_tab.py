@@ -94,7 +94,7 @@ class RulesTab(QWidget):
         layout.addWidget(self.list)
         row = QHBoxLayout()
         self.buttons = {}
-        for key, label in (("add", "&Add…"), ("edit", "&Edit…"), ("delete", "&Delete"), ("up", "Move &up"),
+        for key, label in (("add", "&Add…"), ("edit", "&Edit…"), ("delete", "Re&move"), ("up", "Move &up"),
                            ("down", "Move do&wn")):
             button = QPushButton(label, objectName=f"rule-{key}")
             row.addWidget(button)

@@ -196,7 +196,7 @@ class SettingsWindow(QWidget):
         box.addWidget(QLabel(f"Your data folder: {paths.data_dir}"))
         logs = QPushButton("Open the &log folder")
         logs.clicked.connect(self.open_log_folder.emit)
-        delete = QPushButton("&Delete all my data…", objectName="delete-all")
+        delete = QPushButton("Delete all my da&ta…", objectName="delete-all")
         delete.clicked.connect(self._confirm_delete)
         box.addWidget(logs)
         box.addWidget(delete)
