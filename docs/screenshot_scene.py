@@ -17,6 +17,26 @@ from skytwin_desktop.sandbox import GoogleSandbox
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def seed_rules(env: dict[str, str]) -> None:
+    """A few rules of the person's own, so the Rules tab shows what rules look like."""
+    from skytwin_desktop.composition import build_context
+    from skytwin_desktop.config import Config
+    from skytwin_desktop.store.policy import add_rule
+
+    context = build_context(Config.from_env(env))
+    try:
+        with context.session() as session:
+            add_rule(session, context.user_id, name="No shopping sites", effect="deny",
+                     conditions=[{"field": "domain", "operator": "in", "value": ["shopmart.example"]}])
+            add_rule(session, context.user_id, name="Colleagues' invites", effect="allow",
+                     conditions=[{"field": "kind", "operator": "eq", "value": "accept_invite"},
+                                 {"field": "domain", "operator": "eq", "value": "acme.example"}])
+            add_rule(session, context.user_id, name="Ask before anything risky", effect="require_approval",
+                     conditions=[{"field": "risk", "operator": "gte", "value": "moderate"}])
+    finally:
+        context.close()
+
+
 def main() -> None:
     data = Path(os.environ["SKYTWIN_DATA_DIR"])
     with GoogleSandbox() as sandbox:
@@ -29,6 +49,7 @@ def main() -> None:
         for connector in ("gmail", "calendar"):
             subprocess.run([sys.executable, "-m", "skytwin_desktop", "connect", connector], env=env, check=True,
                            stdout=subprocess.DEVNULL, timeout=120)
+        seed_rules(env)
         if os.environ.get("SCENE") == "revoked":
             sandbox.revoke_grant("gmail.modify")
             sandbox.expire_access_tokens()

@@ -213,3 +213,25 @@ def test_a_rule_the_evaluator_cannot_use_is_refused_in_words(rules_tab, monkeypa
     rules_tab.buttons["add"].click()
     assert "unknown risk tier" in rules_tab.error.text()
     assert rules_tab.list.count() == 0
+
+
+def test_rule_dialog_keeps_every_condition(qtbot):
+    from skytwin_desktop.ui.rules_tab import RuleDialog
+
+    rule = {"id": 1, "name": "Trusted invites", "priority": 10, "effect": "allow",
+            "conditions": [{"field": "kind", "operator": "eq", "value": "accept_invite"},
+                           {"field": "domain", "operator": "in", "value": ["acme.example", "partner.example"]}]}
+    dialog = RuleDialog(rule)
+    qtbot.addWidget(dialog)
+    assert dialog.result_rule() == ("Trusted invites", rule["conditions"], "allow"), "editing loses nothing"
+    third = dialog.add_row(None)
+    third.field.setCurrentText("risk")
+    third.operator.setCurrentText("lte")
+    third.value.setText("moderate")
+    name, conditions, effect = dialog.result_rule()
+    assert conditions[-1] == {"field": "risk", "operator": "lte", "value": "moderate"} and len(conditions) == 3
+    dialog.remove_row(dialog.rows[0])
+    assert [c["field"] for c in dialog.result_rule()[1]] == ["domain", "risk"]
+    for row in list(dialog.rows):
+        dialog.remove_row(row)
+    assert len(dialog.rows) == 1 and not dialog.rows[0].remove.isEnabled(), "a rule keeps at least one condition"

@@ -41,47 +41,87 @@ def describe(rule: dict[str, Any]) -> str:
     return f"{name}if {conditions} → {EFFECT_LABELS.get(rule['effect'], rule['effect'])}"
 
 
+class ConditionRow(QWidget):
+    """One `field operator value` line of a rule."""
+
+    def __init__(self, condition: dict[str, Any] | None = None) -> None:
+        super().__init__()
+        row = QHBoxLayout(self)
+        row.setContentsMargins(0, 0, 0, 0)
+        self.field = QComboBox(objectName="rule-field")
+        self.field.setEditable(True)  # param.<name> needs typing
+        self.field.addItems([f for f in FIELDS if f != "param.<name>"])
+        self.field.setToolTip("Any action field, risk or risk.<dimension>, or param.<name>")
+        self.operator = QComboBox(objectName="rule-operator")
+        self.operator.addItems([op.value for op in Operator])
+        self.value = QLineEdit(objectName="rule-value")
+        self.value.setPlaceholderText("for in / not_in: values separated by commas")
+        self.remove = QPushButton("Remove", objectName="rule-remove-condition")
+        for widget in (self.field, self.operator, self.value, self.remove):
+            row.addWidget(widget)
+        if condition:
+            self.field.setCurrentText(condition["field"])
+            self.operator.setCurrentText(condition["operator"])
+            value = condition["value"]
+            self.value.setText(", ".join(map(str, value)) if isinstance(value, list) else str(value))
+
+    def condition(self) -> dict[str, Any]:
+        operator = self.operator.currentText()
+        raw = self.value.text().strip()
+        value: Any = [part.strip() for part in raw.split(",") if part.strip()] if operator in _LIST_OPERATORS else raw
+        return {"field": self.field.currentText().strip(), "operator": operator, "value": value}
+
+
 class RuleDialog(QDialog):
-    """One condition and an effect: the common case. (Rules with several conditions are shown
-    and kept, and can be edited here one condition at a time.)"""
+    """A rule: a name, every condition that must hold, and what then happens."""
 
     def __init__(self, rule: dict[str, Any] | None = None, parent=None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Rule")
         form = QFormLayout(self)
         self.name = QLineEdit(objectName="rule-name")
-        self.field = QComboBox(objectName="rule-field")
-        self.field.setEditable(True)  # param.<name> needs typing
-        self.field.addItems([f for f in FIELDS if f != "param.<name>"])
-        self.operator = QComboBox(objectName="rule-operator")
-        self.operator.addItems([op.value for op in Operator])
-        self.value = QLineEdit(objectName="rule-value")
-        self.value.setPlaceholderText("for in / not_in: values separated by commas")
+        self.conditions_box = QVBoxLayout()
+        self.rows: list[ConditionRow] = []
+        add = QPushButton("Add a &condition", objectName="rule-add-condition")
+        add.clicked.connect(lambda: self.add_row(None))
         self.effect = QComboBox(objectName="rule-effect")
         for value, label in EFFECT_LABELS.items():
             self.effect.addItem(label, value)
-        for label, widget in (("&Name", self.name), ("&Field", self.field), ("&Operator", self.operator),
-                              ("&Value", self.value), ("&Then", self.effect)):
-            form.addRow(label, widget)
+        form.addRow("&Name", self.name)
+        form.addRow("If all of", self.conditions_box)
+        form.addRow("", add)
+        form.addRow("&Then", self.effect)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
         form.addRow(buttons)
+        for condition in (rule or {}).get("conditions") or [None]:
+            self.add_row(condition)
         if rule:
-            first = rule["conditions"][0]
             self.name.setText(rule["name"])
-            self.field.setCurrentText(first["field"])
-            self.operator.setCurrentText(first["operator"])
-            value = first["value"]
-            self.value.setText(", ".join(map(str, value)) if isinstance(value, list) else str(value))
             self.effect.setCurrentIndex(self.effect.findData(rule["effect"]))
 
+    def add_row(self, condition: dict[str, Any] | None) -> ConditionRow:
+        row = ConditionRow(condition)
+        row.remove.clicked.connect(lambda: self.remove_row(row))
+        self.rows.append(row)
+        self.conditions_box.addWidget(row)
+        self._update_remove_buttons()
+        return row
+
+    def remove_row(self, row: ConditionRow) -> None:
+        if len(self.rows) > 1:  # a rule needs at least one condition
+            self.rows.remove(row)
+            self.conditions_box.removeWidget(row)
+            row.setParent(None)
+        self._update_remove_buttons()
+
+    def _update_remove_buttons(self) -> None:
+        for row in self.rows:
+            row.remove.setEnabled(len(self.rows) > 1)
+
     def result_rule(self) -> tuple[str, list[dict[str, Any]], str]:
-        operator = self.operator.currentText()
-        raw = self.value.text().strip()
-        value: Any = [part.strip() for part in raw.split(",") if part.strip()] if operator in _LIST_OPERATORS else raw
-        condition = {"field": self.field.currentText().strip(), "operator": operator, "value": value}
-        return self.name.text().strip(), [condition], self.effect.currentData()
+        return self.name.text().strip(), [row.condition() for row in self.rows], self.effect.currentData()
 
 
 class RulesTab(QWidget):
@@ -91,6 +131,7 @@ class RulesTab(QWidget):
         layout = QVBoxLayout(self)
         layout.addWidget(QLabel("Your rules are checked in this order, after the built-in ones that always apply."))
         self.list = QListWidget(objectName="rules")
+        self.list.setWordWrap(True)
         layout.addWidget(self.list)
         row = QHBoxLayout()
         self.buttons = {}
