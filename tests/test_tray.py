@@ -280,3 +280,39 @@ def test_operator_pause_disables_resume_in_the_pause_window(qtbot):
     qtbot.addWidget(dialog)
     assert "Only the administrator" in dialog.operator_line.text()
     assert "You: paused" in dialog.person_line.text()
+
+
+def test_a_failed_sign_in_leaves_the_warning_up(qtbot):
+    notifier = RecordingNotifier()
+    controller = TrayController(Source(report(gmail=HealthStatus.NEEDS_REAUTH, gmail_code="invalid_grant")),
+                                notifier=notifier)
+    qtbot.addWidget(controller.window)
+    controller.sign_in_finished(Connector.GMAIL, "Google sign-in for Gmail was not finished within 300 seconds.")
+    assert controller.state.icon is TrayIcon.ATTENTION and [b.banner.kind for b in controller.window.banners] == ["reauth"]
+    assert notifier.closed == [] and len(notifier.shown) == 1, "still up, and not shown twice"
+    controller.shutdown()
+
+
+def test_a_pause_from_the_cli_reaches_the_running_tray_by_the_next_poll(qtbot, context):
+    import subprocess
+    import sys
+
+    from skytwin_desktop.intents import Intents
+    from skytwin_desktop.scheduler import PollScheduler
+
+    controller = TrayController(Intents(context).report, notifier=RecordingNotifier())
+    qtbot.addWidget(controller.window)
+    bridge = Bridge()
+    bridge.poll_reported.connect(lambda _r: controller.refresh(), Qt.ConnectionType.QueuedConnection)
+    scheduler = PollScheduler(context.connectors, interval=5, on_report=bridge.poll_reported.emit)
+    scheduler.start()
+    try:
+        assert controller.state.pause_item is PauseItem.PAUSE
+        done = subprocess.run([sys.executable, "-m", "skytwin_desktop", "pause", "--reason", "from a terminal"],
+                              capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stderr
+        qtbot.waitUntil(lambda: controller.state.pause_item is PauseItem.RESUME, timeout=20_000)
+        assert "paused by you" in controller.tray.toolTip()
+    finally:
+        scheduler.shutdown()
+        controller.shutdown()
