@@ -21,7 +21,8 @@ from skytwin_desktop.connectors.service import Outcome
 from skytwin_desktop.demo import Demo
 from skytwin_desktop.domain import PAUSE_REASON_MAX, Connector
 from skytwin_desktop.errors import SkytwinError
-from skytwin_desktop.status import StatusReport, format_report, pause_line, read_status
+from skytwin_desktop.intents import Intents
+from skytwin_desktop.status import StatusReport, format_report, pause_line
 from skytwin_desktop.store import users
 
 PROG = "skytwin-desktop"
@@ -103,16 +104,15 @@ def _run(context: AppContext, _args: argparse.Namespace) -> int:
             "No graphical session found (DISPLAY and WAYLAND_DISPLAY are unset), so the tray cannot start; "
             f"'{PROG} status' works in a terminal."
         )
-    from skytwin_desktop.ui.tray import run_tray  # Qt is loaded only when a window is wanted
+    from skytwin_desktop.ui.tray import (
+        run_tray,  # Qt is loaded only when a window is wanted
+    )
 
     return run_tray(context)
 
 
 def _report(context: AppContext) -> StatusReport:
-    with context.session() as session:
-        return read_status(
-            session, context.user_id, operator_paused=context.config.auto_execute_disabled, now=context.clock()
-        )
+    return Intents(context).report()
 
 
 def _status(context: AppContext, args: argparse.Namespace) -> int:

@@ -3,20 +3,43 @@ parts. The Qt layer calls these; tests call the very same ones."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
+
+from sqlalchemy import select
 
 from skytwin_desktop.composition import AppContext
 from skytwin_desktop.settings_spec import apply_setting, read_settings
 from skytwin_desktop.status import StatusReport, read_status
-from sqlalchemy import select
-
 from skytwin_desktop.store import policy, users
 from skytwin_desktop.store.approvals import expire_due
 from skytwin_desktop.store.approvals import pending as pending_approvals
+from skytwin_desktop.store.erase import erase_person
 from skytwin_desktop.store.models import DecisionLogEntry
 from skytwin_desktop.twin import approvals
-from skytwin_desktop.ui.approvals_window import ActivityItem, PendingItem
-from skytwin_desktop.store.erase import erase_person
+
+
+@dataclass(frozen=True)
+class PendingItem:
+    """An approval as the approvals window lists it (plain data: no Qt on the CLI's path)."""
+
+    id: int
+    kind: str
+    target: str
+    reason: str
+    decided_by: str
+    confirmation: str
+    expires_at: datetime
+
+
+@dataclass(frozen=True)
+class ActivityItem:
+    at: datetime
+    kind: str
+    target: str
+    outcome: str
+    why: str
 
 
 class Intents:

@@ -37,8 +37,13 @@ class StatusReport:
     pending_approvals: int
 
     @property
+    def needs_reauth(self) -> tuple[Connector, ...]:
+        """The connectors the person must reconnect, in a stable order."""
+        return tuple(name for name, state in self.connectors.items() if state.status is HealthStatus.NEEDS_REAUTH)
+
+    @property
     def any_needs_reauth(self) -> bool:
-        return any(state.status is HealthStatus.NEEDS_REAUTH for state in self.connectors.values())
+        return bool(self.needs_reauth)
 
     def to_json(self) -> dict[str, Any]:
         return {

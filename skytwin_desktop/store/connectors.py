@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete
 from sqlalchemy.dialects.sqlite import insert
 from sqlalchemy.orm import Session
 
@@ -83,8 +83,3 @@ def save_breaker(session: Session, user_id: int, connector: Connector, state: Br
     row.consecutive_failures, row.open_until = state.consecutive_failures, state.open_until
     row.last_error_code = error_code
     session.flush()
-
-
-def inbox(session: Session, user_id: int) -> list[SignalInboxRow]:
-    return list(session.scalars(select(SignalInboxRow).where(SignalInboxRow.user_id == user_id)
-                                .order_by(SignalInboxRow.received_at)))

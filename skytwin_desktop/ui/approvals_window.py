@@ -3,8 +3,6 @@ with Approve and Reject, and the activity list of recent decisions, each with it
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
 from typing import Protocol
 
 from PySide6.QtCore import Qt, Signal
@@ -21,27 +19,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from skytwin_desktop.intents import ActivityItem, PendingItem
 from skytwin_desktop.store.types import iso_utc
-
-
-@dataclass(frozen=True)
-class PendingItem:
-    id: int
-    kind: str
-    target: str
-    reason: str
-    decided_by: str
-    confirmation: str
-    expires_at: datetime
-
-
-@dataclass(frozen=True)
-class ActivityItem:
-    at: datetime
-    kind: str
-    target: str
-    outcome: str
-    why: str
 
 
 class ApprovalsSource(Protocol):

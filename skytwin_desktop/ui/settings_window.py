@@ -227,20 +227,17 @@ class SettingsWindow(QWidget):
 
     # --- state ---------------------------------------------------------------------------
     def show_report(self, report: StatusReport) -> None:
-        broken = []
         for connector, (text, main, off) in self.connector_rows.items():
             state = report.connectors[connector]
             error = REAUTH_REASONS.get(state.error_code or "", GENERIC_REASON) if state.error_code else "none"
             text.setText(f"{connector.title}: {state.status.value}\n"
                          f"Last success: {iso_utc(state.last_success_at) or 'never'} · "
                          f"Last failure: {iso_utc(state.last_failure_at) or 'never'} · Error: {error}")
-            verb = {HealthStatus.CONNECTED: "reconnect", HealthStatus.NEEDS_REAUTH: "reconnect"}.get(state.status,
-                                                                                                       "connect")
+            verb = "connect" if state.status is HealthStatus.DISABLED else "reconnect"
             main.setProperty("verb", verb)
             main.setText(f"{verb.capitalize()} {connector.title}")
             off.setEnabled(state.status is not HealthStatus.DISABLED)
-            if state.status is HealthStatus.NEEDS_REAUTH:
-                broken.append(connector.title)
+        broken = [connector.title for connector in report.needs_reauth]
         self.banner.setText(f"⚠ {' and '.join(broken)} {'needs' if len(broken) == 1 else 'need'} reconnecting: "
                             "your twin has stopped reading it." if broken else "")
         self.banner.setVisible(bool(broken))

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from skytwin_desktop.domain import Connector, HealthStatus
+from skytwin_desktop.domain import Connector
 from skytwin_desktop.status import StatusReport
 
 
@@ -78,7 +78,7 @@ def pause_banner_text(report: StatusReport) -> str | None:
 
 def tray_state(report: StatusReport, problem: str | None = None) -> TrayState:
     """`problem`: why the app cannot work at all (database, keyring), if it cannot."""
-    broken = tuple(name for name, state in report.connectors.items() if state.status is HealthStatus.NEEDS_REAUTH)
+    broken = report.needs_reauth
     paused = report.operator_paused or report.user_paused
     phrases = []
     if problem:
@@ -122,7 +122,7 @@ class ReauthNotices:
 
     def update(self, report: StatusReport) -> tuple[list[tuple[Connector, str]], list[Connector]]:
         """(to show: connector and message, to close)."""
-        broken = {name for name, state in report.connectors.items() if state.status is HealthStatus.NEEDS_REAUTH}
+        broken = set(report.needs_reauth)
         show = [(c, reauth_message(c, report.connectors[c].error_code)) for c in Connector
                 if c in broken and c not in self.shown]
         close = [c for c in Connector if c in self.shown and c not in broken]

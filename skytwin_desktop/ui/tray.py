@@ -9,7 +9,7 @@ import sys
 import threading
 from collections.abc import Callable
 
-from PySide6.QtCore import QObject, Qt, QThread, QTimer, QUrl, Signal
+from PySide6.QtCore import QObject, Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import QAction, QDesktopServices, QIcon
 from PySide6.QtWidgets import QApplication, QMenu, QSystemTrayIcon
 
@@ -308,5 +308,4 @@ def run_tray(context: AppContext) -> int:
     app.aboutToQuit.connect(controller.shutdown)
     quit_on_signals(app)
     log.info("Tray started (%s)", "system tray" if QSystemTrayIcon.isSystemTrayAvailable() else "no tray: window")
-    assert QThread.currentThread() is app.thread()
     return app.exec()
