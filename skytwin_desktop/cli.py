@@ -19,11 +19,12 @@ from skytwin_desktop.composition import AppContext, build_context
 from skytwin_desktop.config import Config
 from skytwin_desktop.connectors.service import Outcome
 from skytwin_desktop.demo import Demo
-from skytwin_desktop.domain import PAUSE_REASON_MAX, Connector
+from skytwin_desktop.domain import PAUSE_REASON_MAX, Connector, TrustTier
 from skytwin_desktop.errors import SkytwinError
 from skytwin_desktop.intents import Intents
 from skytwin_desktop.status import StatusReport, format_report, pause_line
 from skytwin_desktop.store import users
+from skytwin_desktop.store.types import iso_utc
 
 PROG = "skytwin-desktop"
 log = logging.getLogger(__name__)
@@ -59,8 +60,37 @@ def build_parser() -> argparse.ArgumentParser:
     connect.add_argument("connector", choices=[c.value for c in Connector])
     disconnect = commands.add_parser("disconnect", help="forget a connector's Google sign-in (revoking it at Google)")
     disconnect.add_argument("connector", choices=[c.value for c in Connector])
-    commands.add_parser("poll-once", help="poll every connected connector once, then exit (0: all succeeded)")
+    commands.add_parser("poll-once", help="poll every connected connector once and act on what came in, then exit "
+                                          "(0: every poll succeeded)")
+    approvals = commands.add_parser("approvals", help="list, approve or reject what waits for you")
+    verbs = approvals.add_subparsers(dest="verb", metavar="VERB", parser_class=_Parser, required=True)
+    listing = verbs.add_parser("list", help="what waits for you (soonest to expire first)")
+    listing.add_argument("--json", action="store_true", help="print machine-readable JSON")
+    listing.add_argument("--all", action="store_true", help="also the answered and expired ones, newest first")
+    approve = verbs.add_parser("approve", help="let the twin carry out an action (it runs now)")
+    approve.add_argument("id", type=_positive_id, metavar="ID")
+    reject = verbs.add_parser("reject", help="turn an action down (it counts toward the trust tier)")
+    reject.add_argument("id", type=_positive_id, metavar="ID")
+    reject.add_argument("--note", metavar="TEXT", help="why not (optional, kept with the answer)")
+    activity = commands.add_parser("activity", help="what the twin decided and did, and why (newest first)")
+    activity.add_argument("--json", action="store_true", help="print machine-readable JSON")
+    activity.add_argument("--limit", type=_positive_id, default=50, metavar="N", help="how many (default 50)")
+    tier = commands.add_parser("tier", help="show the trust tier, or set it as your own choice")
+    tier.add_argument("name", nargs="?", metavar="NAME",
+                      help="one of: " + ", ".join(t.value for t in TrustTier) + " (or its label in quotes)")
+    undo = commands.add_parser("undo", help="reverse an action the twin carried out (its action id in 'activity')")
+    undo.add_argument("id", type=_positive_id, metavar="ID")
     return parser
+
+
+def _positive_id(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} must be 1 or more")
+    return value
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -169,6 +199,7 @@ def _disconnect(context: AppContext, args: argparse.Namespace) -> int:
 
 def _poll_once(context: AppContext, _args: argparse.Namespace) -> int:
     reports = context.connectors.poll_all()
+    batch = context.twin.process_inbox()
     ok = True
     for report in reports:
         if report.outcome is Outcome.NOT_CONNECTED:
@@ -181,7 +212,60 @@ def _poll_once(context: AppContext, _args: argparse.Namespace) -> int:
             print(f"{report.connector.value}: {report.outcome.value}"
                   + (f" ({report.error_code})" if report.error_code else "")
                   + (f" - {report.detail}" if report.detail else ""))
+    if batch.signals or batch.resolved:
+        print(f"twin: {batch.signals} signal(s), {batch.executed} done, {batch.queued} waiting for your approval, "
+              f"{batch.denied} refused, {batch.failed} failed")
     return 0 if ok else 1
+
+
+def _approvals(context: AppContext, args: argparse.Namespace) -> int:
+    intents = Intents(context)
+    if args.verb == "approve":
+        print(f"#{args.id}: {intents.approve(args.id)}")
+        return 0
+    if args.verb == "reject":
+        print(f"#{args.id}: {intents.reject(args.id, args.note)}")
+        return 0
+    items = intents.approvals(include_answered=args.all)
+    if args.json:
+        print(json.dumps([item.to_json() for item in items], indent=2))
+    elif not items:
+        print("Nothing waits for you." if not args.all else "No approvals yet.")
+    for item in [] if args.json else items:
+        status = "" if item.status == "pending" else f" [{item.status}]"
+        twice = ", needs two confirmations" if item.confirmation == "dual" else ""
+        print(f"#{item.id}{status} {item.kind}: {item.target}\n    why: {item.reason}\n"
+              f"    expires {iso_utc(item.expires_at)} ({item.urgency}{twice})")
+    return 0
+
+
+def _activity(context: AppContext, args: argparse.Namespace) -> int:
+    items = Intents(context).activity(limit=args.limit)
+    if args.json:
+        print(json.dumps([item.to_json() for item in items], indent=2))
+        return 0
+    if not items:
+        print("Your twin has not decided anything yet.")
+    for item in items:
+        action = f" (action #{item.action_id}{', undo with: undo ' + str(item.action_id) if item.undoable else ''})" \
+            if item.action_id else ""
+        print(f"{iso_utc(item.at)} {item.kind}: {item.target}\n    {item.outcome}{action}\n    why: {item.why}")
+    return 0
+
+
+def _tier(context: AppContext, args: argparse.Namespace) -> int:
+    intents = Intents(context)
+    if args.name is None:
+        tier = intents.tier()
+        print(f"Trust tier: {tier.value} ({tier.label})")
+        return 0
+    print(intents.set_tier(args.name))
+    return 0
+
+
+def _undo(context: AppContext, args: argparse.Namespace) -> int:
+    print(f"Action #{args.id}: {Intents(context).undo(args.id)}")
+    return 0
 
 
 def has_display(environ: Mapping[str, str]) -> bool:
@@ -200,4 +284,8 @@ _COMMANDS: dict[str, Callable[[AppContext, argparse.Namespace], int]] = {
     "connect": _connect,
     "disconnect": _disconnect,
     "poll-once": _poll_once,
+    "approvals": _approvals,
+    "activity": _activity,
+    "tier": _tier,
+    "undo": _undo,
 }

@@ -27,6 +27,8 @@ from skytwin_desktop.policy import PolicyEvaluator
 from skytwin_desktop.store.migrate import MigrationResult, open_and_migrate
 from skytwin_desktop.store.users import ensure_local_user
 from skytwin_desktop.twin.gate import PolicyGate
+from skytwin_desktop.twin.handlers import Handlers
+from skytwin_desktop.twin.pipeline import Twin
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +45,8 @@ class AppContext:
     gate: PolicyGate
     """The policy evaluator with the decision log: every action is judged here."""
     connectors: ConnectorService
+    twin: Twin
+    """Turns signals into actions, and carries out what the policy or the person allows."""
 
     @contextmanager
     def session(self) -> Iterator[Session]:
@@ -66,11 +70,13 @@ def build_context(config: Config, clock: Clock = utc_now, keyring_backend: Keyri
         user_id = ensure_local_user(session, timezone=local_timezone_name()).id
     log.info("Started with data folder %s (schema %s)", config.data_dir, migration.to_revision)
     allow_loopback_http(config.google_api_root)
+    endpoints = GoogleEndpoints.for_root(config.google_api_root)
     connectors = ConnectorService(
-        sessions.begin, user_id, GoogleEndpoints.for_root(config.google_api_root),
+        sessions.begin, user_id, endpoints,
         client=lambda: ClientSecrets.load(config.google_client_secrets),
         tokens=TokenStore(keyring_backend), clock=clock,
     )
+    gate = PolicyGate(PolicyEvaluator(operator_paused=config.auto_execute_disabled))
     return AppContext(
         config=config,
         engine=migration.engine,
@@ -79,8 +85,9 @@ def build_context(config: Config, clock: Clock = utc_now, keyring_backend: Keyri
         clock=clock,
         log_path=log_path,
         migration=migration,
-        gate=PolicyGate(PolicyEvaluator(operator_paused=config.auto_execute_disabled)),
+        gate=gate,
         connectors=connectors,
+        twin=Twin(sessions.begin, user_id, gate, Handlers(connectors, endpoints), clock, stopping=connectors.stopping),
     )
 
 

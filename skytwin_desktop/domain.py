@@ -76,3 +76,26 @@ class Confirmation(StrEnum):
 
 PAUSE_REASON_MAX = 500
 """Longest pause reason kept, in characters (enforced by the CLI, UI and database alike)."""
+
+
+class ActionKind(StrEnum):
+    """What the twin can propose. Escalations only ask the person; the others change Google data."""
+
+    ARCHIVE_EMAIL = "archive_email"
+    LABEL_EMAIL = "label_email"
+    ESCALATE_TO_USER = "escalate_to_user"
+    ACCEPT_INVITE = "accept_invite"
+    TENTATIVE_ACCEPT = "tentative_accept"
+    DECLINE_INVITE = "decline_invite"
+
+
+class ActionState(StrEnum):
+    """An action record's life. `started` is written before the call to Google, so a crash leaves a
+    record that a restart resolves by looking at Google, never by blindly calling again."""
+
+    STARTED = "started"
+    DONE = "done"
+    FAILED = "failed"
+    QUEUED = "queued"
+    """Not run after all (a pause arrived mid-batch): it went to Approvals."""
+    UNDONE = "undone"

@@ -10,19 +10,31 @@ from typing import Any
 from sqlalchemy import select
 
 from skytwin_desktop.composition import AppContext
+from skytwin_desktop.domain import ActionState, ApprovalStatus, TrustTier, Urgency
+from skytwin_desktop.errors import InputError
 from skytwin_desktop.settings_spec import apply_setting, read_settings
 from skytwin_desktop.status import StatusReport, read_status
 from skytwin_desktop.store import policy, users
 from skytwin_desktop.store.approvals import expire_due
 from skytwin_desktop.store.approvals import pending as pending_approvals
 from skytwin_desktop.store.erase import erase_person
-from skytwin_desktop.store.models import DecisionLogEntry
-from skytwin_desktop.twin import approvals
+from skytwin_desktop.store.models import ActionRecord, Approval, DecisionLogEntry
+from skytwin_desktop.store.types import iso_utc
+from skytwin_desktop.twin.handlers import UNDOABLE
+
+
+def parse_tier(name: str) -> TrustTier:
+    wanted = " ".join(name.replace("-", "_").split()).lower()
+    for tier in TrustTier:
+        if wanted in (tier.value, tier.label.lower()):
+            return tier
+    choices = ", ".join(f"{tier.value} ({tier.label})" for tier in TrustTier)
+    raise InputError(f"Unknown trust tier {name!r}; choose one of: {choices}.")
 
 
 @dataclass(frozen=True)
 class PendingItem:
-    """An approval as the approvals window lists it (plain data: no Qt on the CLI's path)."""
+    """An approval as the approvals window and `approvals list` show it (plain data, no Qt)."""
 
     id: int
     kind: str
@@ -31,15 +43,59 @@ class PendingItem:
     decided_by: str
     confirmation: str
     expires_at: datetime
+    status: str = ApprovalStatus.PENDING.value
+    urgency: str = Urgency.NORMAL.value
+    explanation: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        return {"id": self.id, "kind": self.kind, "target": self.target, "status": self.status,
+                "reason": self.reason, "urgency": self.urgency, "expires_at": iso_utc(self.expires_at),
+                "decided_by": self.decided_by, "confirmation": self.confirmation, "explanation": self.explanation}
 
 
 @dataclass(frozen=True)
 class ActivityItem:
+    """One decision and what came of it: the answer to "what did my twin do, and why?"."""
+
     at: datetime
     kind: str
     target: str
     outcome: str
     why: str
+    id: int = 0
+    decided_by: str = ""
+    action_id: int | None = None
+    """The action record, when the decision let it run (what `undo` takes)."""
+    undoable: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        return {"id": self.id, "at": iso_utc(self.at), "kind": self.kind, "target": self.target,
+                "outcome": self.outcome, "why": self.why, "decided_by": self.decided_by,
+                "action_id": self.action_id, "undoable": self.undoable}
+
+
+def _pending_item(row: Approval) -> PendingItem:
+    action = row.action.get("action", {}) if isinstance(row.action, dict) else {}
+    return PendingItem(row.id, row.action_kind, row.target, row.reason, row.decided_by, row.confirmation,
+                       row.expires_at, row.status, row.urgency, str(action.get("explanation", "")))
+
+
+_APPROVAL_OUTCOME = {ApprovalStatus.PENDING.value: "waiting for you", ApprovalStatus.APPROVED.value: "you approved it",
+                     ApprovalStatus.REJECTED.value: "you rejected it", ApprovalStatus.EXPIRED.value: "expired unanswered"}
+_RECORD_OUTCOME = {ActionState.DONE.value: "done", ActionState.FAILED.value: "failed",
+                   ActionState.STARTED.value: "in progress", ActionState.UNDONE.value: "undone",
+                   ActionState.QUEUED.value: "sent to Approvals instead"}
+
+
+def _outcome(entry: DecisionLogEntry, record: ActionRecord | None, approval: Approval | None) -> str:
+    if record is not None:
+        state = _RECORD_OUTCOME[record.state]
+        return f"{state}: {record.detail}" if record.detail and record.state != ActionState.QUEUED.value else state
+    if not entry.allowed:
+        return "refused"
+    if entry.requires_approval:
+        return "asked you; " + (_APPROVAL_OUTCOME[approval.status] if approval else "not queued")
+    return "allowed to run by itself"
 
 
 class Intents:
@@ -93,29 +149,63 @@ class Intents:
     def pending(self) -> list[PendingItem]:
         with self.context.session() as session:
             expire_due(session, self.context.user_id, self.context.clock())
-            return [PendingItem(row.id, row.action_kind, row.target, row.reason, row.decided_by, row.confirmation,
-                                row.expires_at)
-                    for row in pending_approvals(session, self.context.user_id, self.context.clock())]
+            return [_pending_item(row) for row in pending_approvals(session, self.context.user_id, self.context.clock())]
+
+    def approvals(self, *, include_answered: bool = False, limit: int = 200) -> list[PendingItem]:
+        """Pending approvals, soonest to expire first; or every approval, newest first."""
+        if not include_answered:
+            return self.pending()
+        with self.context.session() as session:
+            expire_due(session, self.context.user_id, self.context.clock())
+            rows = session.scalars(select(Approval).where(Approval.user_id == self.context.user_id)
+                                   .order_by(Approval.id.desc()).limit(limit))
+            return [_pending_item(row) for row in rows]
 
     def activity(self, limit: int = 100) -> list[ActivityItem]:
+        user_id = self.context.user_id
         with self.context.session() as session:
-            rows = session.scalars(select(DecisionLogEntry).where(DecisionLogEntry.user_id == self.context.user_id)
-                                   .order_by(DecisionLogEntry.id.desc()).limit(limit))
-            return [ActivityItem(row.decided_at, row.action_kind, row.target,
-                                 "refused" if not row.allowed else "asked you" if row.requires_approval
-                                 else "allowed to run by itself", f"{row.message} (decided by: {row.decided_by})")
-                    for row in rows]
+            entries = list(session.scalars(select(DecisionLogEntry).where(DecisionLogEntry.user_id == user_id)
+                                           .order_by(DecisionLogEntry.id.desc()).limit(limit)))
+            ids = [entry.id for entry in entries]
+            keys = {entry.action_key for entry in entries if entry.action_key}
+            records = {row.decision_id: row for row in session.scalars(
+                select(ActionRecord).where(ActionRecord.user_id == user_id, ActionRecord.decision_id.in_(ids)))}
+            queued = {row.action_key: row for row in session.scalars(
+                select(Approval).where(Approval.user_id == user_id, Approval.action_key.in_(keys)))}
+            items = []
+            for entry in entries:
+                record = records.get(entry.id)
+                items.append(ActivityItem(
+                    entry.decided_at, entry.action_kind, entry.target,
+                    _outcome(entry, record, queued.get(entry.action_key or "")), entry.message, entry.id,
+                    entry.decided_by, record.id if record else None,
+                    bool(record and record.state == ActionState.DONE.value and record.action_kind in UNDOABLE)))
+            return items
 
     def approve(self, approval_id: int) -> str:
-        with self.context.session() as session:
-            answer = approvals.approve(session, self.context.gate, self.context.user_id, approval_id,
-                                       now=self.context.clock())
-        return answer.message
+        """Approve and carry out: network work, so the windows call it off the GUI thread."""
+        return self.context.twin.approve(approval_id)
 
     def reject(self, approval_id: int, note: str | None) -> str:
+        return self.context.twin.reject(approval_id, note)
+
+    def undo(self, action_id: int) -> str:
+        """Network work too: off the GUI thread."""
+        return self.context.twin.undo(action_id)
+
+    def tier(self) -> TrustTier:
         with self.context.session() as session:
-            return approvals.reject(session, self.context.user_id, approval_id, now=self.context.clock(),
-                                    note=note).message
+            return TrustTier(policy.current_tier(session, self.context.user_id))
+
+    def set_tier(self, name: str) -> str:
+        """The person's explicit choice, by name ("low_autonomy") or label ("Handle small stuff")."""
+        tier = parse_tier(name)
+        with self.context.session() as session:
+            change = policy.set_tier(session, self.context.user_id, tier, reason="chosen by you", by_person=True,
+                                     now=self.context.clock())
+        if change is None:
+            return f"Trust tier is already {tier.value} ({tier.label})."
+        return f"Trust tier changed from {change.old.value} to {tier.value} ({tier.label})."
 
     def delete_all(self) -> dict[str, int]:
         """Network (revoking) and database work: call it off the GUI thread."""

@@ -3,28 +3,45 @@
 `coalesce` plus an unlimited misfire grace means a laptop waking from sleep runs one catch-up
 poll instead of logging "missed" or firing a burst; `max_instances=1` means a slow poll is never
 overlapped by the next; a little jitter keeps polls from lining up with everyone else's.
+
+Each cycle (poll, then the twin's pass over the inbox) runs in a daemon thread the job waits on,
+so quitting never waits for a request that is mid-air: no new request starts once quitting has
+begun, and an action caught mid-call is exactly the crash the action records are built for.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from skytwin_desktop.connectors.service import ConnectorService, PollReport
 from skytwin_desktop.domain import Connector
+from skytwin_desktop.twin.pipeline import BatchReport, Twin
 
 log = logging.getLogger(__name__)
+STOP_CHECK_SECONDS = 0.05
+
+
+@dataclass(frozen=True)
+class CycleReport:
+    poll: PollReport
+    batch: BatchReport | None = None
+    """What the twin did with the inbox afterwards (None when there was no twin to run)."""
 
 
 class PollScheduler:
     def __init__(self, service: ConnectorService, interval: int,
-                 on_report: Callable[[PollReport], None] | None = None) -> None:
+                 on_report: Callable[[CycleReport], None] | None = None, twin: Twin | None = None) -> None:
         self.service = service
         self.interval = interval
+        self.twin = twin
         self._on_report = on_report
+        self._stopping = threading.Event()
         self._scheduler = BackgroundScheduler(
             timezone=UTC,
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
@@ -49,17 +66,35 @@ class PollScheduler:
         return self._scheduler.running
 
     def shutdown(self) -> None:
-        """Stop scheduling and wait for a running poll to finish, so no row is left half-written."""
+        """Stop scheduling and tell running cycles to stop; returns at once rather than waiting
+        for a request in flight (SQLite's transactions keep every row whole either way)."""
+        self._stopping.set()
+        self.service.stopping.set()
         if self._scheduler.running:
-            self._scheduler.shutdown(wait=True)
-        self.service.close()
+            self._scheduler.shutdown(wait=True)  # jobs return within STOP_CHECK_SECONDS
         log.info("Polling stopped")
 
+    def cycle(self, connector: Connector) -> CycleReport:
+        """One poll of `connector`, then the twin's pass over everything waiting in the inbox."""
+        report = self.service.poll(connector)
+        batch = self.twin.process_inbox() if self.twin is not None and not self._stopping.is_set() else None
+        return CycleReport(report, batch)
+
     def _run(self, connector: Connector) -> None:
-        try:
-            report = self.service.poll(connector)
-        except Exception:  # a bug in one poll must not kill the schedule
-            log.exception("%s poll crashed", connector.title)
-            return
-        if self._on_report is not None:
-            self._on_report(report)
+        done = threading.Event()
+
+        def work() -> None:
+            try:
+                report = self.cycle(connector)
+                if self._on_report is not None and not self._stopping.is_set():
+                    self._on_report(report)
+            except Exception:  # a bug in one cycle must not kill the schedule
+                log.exception("%s cycle crashed", connector.title)
+            finally:
+                done.set()
+
+        threading.Thread(target=work, name=f"cycle-{connector.value}", daemon=True).start()
+        while not done.wait(STOP_CHECK_SECONDS):
+            if self._stopping.is_set():
+                log.info("Quitting while a %s cycle is mid-request; it stops at its next step", connector.title)
+                return

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from skytwin_desktop.domain import TRUST_TIER_LABELS, TrustTier
 from skytwin_desktop.errors import InputError
 from skytwin_desktop.policy.quiet_hours import parse_hhmm
+from skytwin_desktop.proposers import ProposerSettings
 from skytwin_desktop.store.models import User
 from skytwin_desktop.store.policy import set_tier
 from skytwin_desktop.store.users import load_settings
@@ -26,6 +27,10 @@ class Kind(StrEnum):
     TIMEZONE = "timezone"
     QUIET_HOURS = "quiet_hours"
     DOMAINS = "domains"
+    CONTACTS = "contacts"
+    """Addresses or domains, one per line."""
+    SENDER_LABELS = "sender_labels"
+    """'sender-or-domain = Gmail label' lines."""
 
 
 @dataclass(frozen=True)
@@ -53,6 +58,12 @@ AUTONOMY_SETTINGS: tuple[SettingSpec, ...] = (
                 "Anything concerning these domains (and their subdomains) is refused. One per line."),
     SettingSpec("require_approval_for_irreversible", Kind.BOOL, "Ask before anything that cannot be undone",
                 "Sending a reply or declining an invite always waits for you while this is on."),
+    SettingSpec("trusted_contacts", Kind.CONTACTS, "Trusted contacts",
+                "Invitations from these people (an address, or a whole domain) may be accepted for you when "
+                "you are free. One per line."),
+    SettingSpec("sender_labels", Kind.SENDER_LABELS, "Label mail from",
+                "One per line: a sender or domain, '=', and an existing Gmail label, e.g. "
+                "'shop.example = Receipts'."),
 )
 
 
@@ -67,6 +78,8 @@ def read_settings(session: Session, user_id: int) -> dict[str, Any]:
         "allowed_domains": list(stored.allowed_domains or []),
         "blocked_domains": list(stored.blocked_domains or []),
         "require_approval_for_irreversible": stored.require_approval_for_irreversible,
+        "trusted_contacts": list(stored.trusted_contacts or []),
+        "sender_labels": list(stored.sender_labels or []),
     }
 
 
@@ -75,6 +88,16 @@ def _domains(value: list[str]) -> list[str]:
     for domain in cleaned:
         if " " in domain or "." not in domain:
             raise InputError(f"{domain!r} is not a domain (like example.com).")
+    return cleaned
+
+
+def _contacts(value: list[str]) -> list[str]:
+    """Addresses (ann@example.com) or domains (example.com, or @example.com), lower-case, sorted."""
+    cleaned = sorted({item.strip().lower().removeprefix("@") for item in value if item.strip()})
+    for entry in cleaned:
+        local, at, domain = entry.rpartition("@")
+        if " " in entry or "." not in domain or "@" in local or (at and not local):
+            raise InputError(f"{entry!r} is not an address or a domain (like ann@example.com or example.com).")
     return cleaned
 
 
@@ -105,6 +128,14 @@ def apply_setting(session: Session, user_id: int, key: str, value: Any, *, now: 
         setattr(stored, key, _domains(list(value)))
     elif key == "require_approval_for_irreversible":
         stored.require_approval_for_irreversible = bool(value)
+    elif key == "trusted_contacts":
+        stored.trusted_contacts = _contacts(list(value))
+    elif key == "sender_labels":
+        try:
+            pairs = ProposerSettings.parse_sender_labels([line for line in value if line.strip()])
+        except ValueError as exc:
+            raise InputError(f"Label mail from: {exc}.") from None
+        stored.sender_labels = [f"{pattern} = {label}" for pattern, label in pairs]
     else:
         raise InputError(f"There is no setting {key!r}.")
     session.flush()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -18,6 +19,7 @@ from skytwin_desktop.composition import AppContext, build_context  # noqa: E402
 from skytwin_desktop.config import Config  # noqa: E402
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+FAKE_BROWSER = Path(__file__).parent / "support" / "fake_browser.py"
 
 
 @pytest.fixture(autouse=True)
@@ -101,3 +103,21 @@ def cli(capsys: pytest.CaptureFixture[str]):
         return CliResult(code=code, out=captured.out, err=captured.err)
 
     return run
+
+
+@pytest.fixture
+def sandbox():
+    from skytwin_desktop.sandbox import GoogleSandbox
+
+    with GoogleSandbox() as running:
+        yield running
+
+
+@pytest.fixture
+def google(sandbox, monkeypatch, tmp_path):
+    """The app's environment pointed at the sandbox, with a keyring file and a stand-in browser."""
+    monkeypatch.setenv("SKYTWIN_GOOGLE_API_ROOT", sandbox.url)
+    monkeypatch.setenv("SKYTWIN_GOOGLE_CLIENT_SECRETS", str(sandbox.write_client_secrets(tmp_path / "client.json")))
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyrings.alt.file.PlaintextKeyring")
+    monkeypatch.setenv("BROWSER", f"{sys.executable} {FAKE_BROWSER} %s")
+    return sandbox

@@ -7,7 +7,6 @@ import json
 import subprocess
 import sys
 import threading
-from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -17,28 +16,10 @@ from skytwin_desktop.config import Config
 from skytwin_desktop.connectors import http as connector_http
 from skytwin_desktop.connectors.service import Outcome
 from skytwin_desktop.domain import Connector
-from skytwin_desktop.sandbox import GoogleSandbox
 from skytwin_desktop.scheduler import PollScheduler
 from skytwin_desktop.store.models import ConnectorCursor, SignalInboxRow
 
-FAKE_BROWSER = Path(__file__).parent / "support" / "fake_browser.py"
 GMAIL, CALENDAR = Connector.GMAIL, Connector.CALENDAR
-
-
-@pytest.fixture
-def sandbox():
-    with GoogleSandbox() as running:
-        yield running
-
-
-@pytest.fixture
-def google(sandbox, monkeypatch, tmp_path):
-    """The app's environment pointed at the sandbox, with a keyring file and a stand-in browser."""
-    monkeypatch.setenv("SKYTWIN_GOOGLE_API_ROOT", sandbox.url)
-    monkeypatch.setenv("SKYTWIN_GOOGLE_CLIENT_SECRETS", str(sandbox.write_client_secrets(tmp_path / "client.json")))
-    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyrings.alt.file.PlaintextKeyring")
-    monkeypatch.setenv("BROWSER", f"{sys.executable} {FAKE_BROWSER} %s")
-    return sandbox
 
 
 def cli(*args: str, timeout: int = 120) -> subprocess.CompletedProcess[str]:
@@ -254,7 +235,10 @@ def test_scheduler_polls_in_the_background_and_stops_cleanly(google, app):
     assert done.wait(timeout=30), "both connectors polled once at start"
     scheduler.shutdown()
     assert not scheduler.running
-    assert {r.connector for r in seen} == {GMAIL, CALENDAR} and all(r.succeeded for r in seen)
+    assert {r.poll.connector for r in seen} == {GMAIL, CALENDAR} and all(r.poll.succeeded for r in seen)
+    for thread in threading.enumerate():
+        if thread.ident not in before and thread.name.startswith("cycle-"):
+            thread.join(timeout=5)  # finished its work; only its last instructions may remain
     leftover = [t for t in threading.enumerate() if t.ident not in before and t.is_alive()]
     assert leftover == [], leftover
 

@@ -9,6 +9,7 @@ from sqlalchemy import delete, func, inspect, select, text
 from sqlalchemy.exc import IntegrityError
 
 from skytwin_desktop.store.models import (
+    ActionRecord,
     Approval,
     ConnectorAccount,
     ConnectorBreaker,
@@ -41,7 +42,7 @@ def test_every_foreign_key_to_users_cascades_on_delete(context):
         tables = user_tables(connection)
     assert {"autonomy_settings", "connector_health", "connector_cursors", "processed_signals",
             "approvals", "decision_log", "policy_rules", "feedback_events", "tier_changes",
-            "connector_accounts", "connector_breakers", "signal_inbox"} <= set(tables)
+            "connector_accounts", "connector_breakers", "signal_inbox", "action_records"} <= set(tables)
     not_cascading = [(t, fk["from"]) for t, fks in tables.items() for fk in fks if fk["on_delete"] != "CASCADE"]
     assert not_cascading == []
 
@@ -65,6 +66,8 @@ def add_everything_for(session, user_id: int, now) -> None:
         ConnectorAccount(user_id=user_id, connector_name="gmail", account_email="ada@example.com", connected_at=now),
         ConnectorBreaker(user_id=user_id, connector_name="calendar", consecutive_failures=2),
         SignalInboxRow(user_id=user_id, connector_name="gmail", signal_id="m1", payload={}),
+        ActionRecord(user_id=user_id, action_key="gmail:m1:archive_email", action_kind="archive_email",
+                     target="m1", action={}, state="done", started_at=now),
     ])
 
 

@@ -22,6 +22,8 @@ NEW_VALUES = {
     Kind.TIMEZONE: "Asia/Tokyo",
     Kind.QUIET_HOURS: ("22:30", "06:45"),
     Kind.DOMAINS: ["acme.example", "weekly-digest.example"],
+    Kind.CONTACTS: ["ann@partner.example", "family.example"],
+    Kind.SENDER_LABELS: ["shop.example = Receipts", "ann@partner.example = Travel"],
 }
 
 
@@ -79,6 +81,8 @@ def test_settings_change_what_the_evaluator_sees(context):
     ("timezone", "Mars/Olympus_Mons", "not a timezone"),
     ("quiet_hours", ("25:00", "07:00"), "HH:MM"),
     ("blocked_domains", ["not a domain"], "not a domain"),
+    ("trusted_contacts", ["ann at partner"], "not an address or a domain"),
+    ("sender_labels", ["shop.example Receipts"], "sender-or-domain = Label"),
     ("trust_tier", "god_mode", "Unknown trust tier"),
 ])
 def test_bad_values_are_refused_in_words_and_nothing_changes(window, context, key, value, words):

@@ -4,6 +4,7 @@ included), and every failure turned into a `ConnectorFailure` that says permanen
 from __future__ import annotations
 
 import logging
+import threading
 from typing import Any
 
 import google.auth.exceptions
@@ -16,6 +17,10 @@ from skytwin_desktop.connectors.failures import ConnectorFailure, Failure, api_f
 log = logging.getLogger(__name__)
 CONNECT_TIMEOUT = 5.0
 READ_TIMEOUT = 20.0
+
+
+class Cancelled(Exception):
+    """The app is quitting: no further request is started (not a failure of the connector)."""
 
 
 class ApiError(Exception):
@@ -53,8 +58,9 @@ class TimedRequest(Request):
 class GoogleHttp:
     """One connector's authorised session. The access token lives here, in memory only."""
 
-    def __init__(self, credentials: Credentials) -> None:
+    def __init__(self, credentials: Credentials, stop: threading.Event | None = None) -> None:
         self.credentials = credentials
+        self._stop = stop
         self._auth_request = TimedRequest()
         self._session = AuthorizedSession(credentials, auth_request=self._auth_request)
 
@@ -63,6 +69,8 @@ class GoogleHttp:
         self._auth_request.close()
 
     def call(self, method: str, url: str, *, params: Any = None, json_body: Any = None) -> dict[str, Any]:
+        if self._stop is not None and self._stop.is_set():
+            raise Cancelled("the app is quitting")
         try:
             response = self._session.request(method, url, params=params, json=json_body,
                                              timeout=(CONNECT_TIMEOUT, READ_TIMEOUT))

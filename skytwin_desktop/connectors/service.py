@@ -12,6 +12,7 @@ import random
 import threading
 from collections.abc import Callable
 from contextlib import AbstractContextManager
+from typing import TypeVar
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -25,7 +26,7 @@ from skytwin_desktop.connectors.calendar import CalendarReader
 from skytwin_desktop.connectors.endpoints import SCOPES, GoogleEndpoints
 from skytwin_desktop.connectors.failures import ConnectorFailure, Failure
 from skytwin_desktop.connectors.gmail import GmailReader
-from skytwin_desktop.connectors.http import GoogleHttp
+from skytwin_desktop.connectors.http import Cancelled, GoogleHttp
 from skytwin_desktop.connectors.oauth import ClientSecrets, sign_in
 from skytwin_desktop.connectors.secrets import KeyringUnavailable, TokenStore
 from skytwin_desktop.domain import Connector, HealthStatus
@@ -34,6 +35,7 @@ from skytwin_desktop.store.health import health_by_connector, record_health
 
 log = logging.getLogger(__name__)
 REVOKE_TIMEOUT = 10
+T = TypeVar("T")
 
 
 class Outcome(StrEnum):
@@ -45,6 +47,8 @@ class Outcome(StrEnum):
     TRANSIENT_FAILURE = "transient_failure"
     PERMANENT_FAILURE = "permanent_failure"
     KEYRING_ERROR = "keyring_error"
+    CANCELLED = "cancelled"
+    """The app is quitting; nothing was recorded and the next start polls again."""
 
 
 @dataclass(frozen=True)
@@ -76,7 +80,9 @@ class ConnectorService:
         self._rng = rng or random.Random()
         self._sign_in_timeout = sign_in_timeout
         self._http: dict[Connector, GoogleHttp] = {}
-        self._locks = {connector: threading.Lock() for connector in Connector}
+        self._locks = {connector: threading.RLock() for connector in Connector}
+        self.stopping = threading.Event()
+        """Set when the app quits: no new request starts, so a poll ends at its next request."""
 
     # --- polling -------------------------------------------------------------------------
     def poll_all(self) -> list[PollReport]:
@@ -108,6 +114,8 @@ class ConnectorService:
             return PollReport(connector, Outcome.KEYRING_ERROR, error_code="keyring_unavailable", detail=str(exc))
         except ConnectorFailure as exc:
             return self._failed(connector, state, exc.failure, str(exc))
+        except Cancelled:
+            return PollReport(connector, Outcome.CANCELLED, detail="the app is quitting")
         with self._sessions() as session:
             count = store.save_poll(session, self.user_id, connector, result.signals, result.cursor)
             record_health(session, self.user_id, connector, HealthStatus.CONNECTED, at=now)
@@ -150,8 +158,27 @@ class ConnectorService:
         credentials = Credentials(token=None, refresh_token=refresh_token, token_uri=self.endpoints.token_uri,
                                   client_id=client.client_id, client_secret=client.client_secret,
                                   scopes=list(SCOPES[connector]))
-        http = self._http[connector] = GoogleHttp(credentials)
+        http = self._http[connector] = GoogleHttp(credentials, self.stopping)
         return http
+
+    def call(self, connector: Connector, work: Callable[[GoogleHttp], T]) -> T:
+        """Run `work` with the connector's session (for the action handlers). A connector that is
+        not connected is not tried; a permanent failure marks it `needs_reauth` as a poll would."""
+        connector = Connector(connector)
+        with self._locks[connector]:
+            with self._sessions() as session:
+                health = health_by_connector(session, self.user_id).get(connector)
+            status = HealthStatus(health.status) if health else HealthStatus.DISABLED
+            if status is not HealthStatus.CONNECTED:
+                code = "not_connected" if status is HealthStatus.DISABLED else (health.error_code or "needs_reauth")
+                raise ConnectorFailure(Failure(True, code), f"{connector.title} is not connected"
+                                       if status is HealthStatus.DISABLED else f"{connector.title} needs reconnecting")
+            try:
+                return work(self._http_for(connector))
+            except ConnectorFailure as exc:
+                if exc.failure.permanent:
+                    self._failed(connector, breaker.closed(), exc.failure, str(exc))
+                raise
 
     def _drop(self, connector: Connector) -> None:
         http = self._http.pop(connector, None)
@@ -174,7 +201,7 @@ class ConnectorService:
         with self._locks[connector]:
             self._drop(connector)
             self.tokens.save(self.user_id, connector, credentials.refresh_token)
-            http = self._http[connector] = GoogleHttp(credentials)
+            http = self._http[connector] = GoogleHttp(credentials, self.stopping)
             now = self.clock()
             try:
                 account = self._account(connector, http, now)

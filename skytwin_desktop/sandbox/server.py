@@ -50,7 +50,9 @@ class GoogleSandbox:
     """A local stand-in for accounts.google.com, oauth2.googleapis.com, gmail.googleapis.com and
     www.googleapis.com (Calendar), for one account and one registered desktop OAuth client."""
 
-    def __init__(self, account: str = "ada@example.com", now: Callable[[], datetime] | None = None) -> None:
+    def __init__(self, account: str = "ada@example.com", now: Callable[[], datetime] | None = None,
+                 sample: bool = True) -> None:
+        """`sample`: start with a week of sample mail and events (off: an empty mailbox and calendar)."""
         self.account = account.lower()
         self._now = now or (lambda: datetime.now(UTC))
         self._lock = threading.Lock()
@@ -60,9 +62,9 @@ class GoogleSandbox:
         self._mail = Mailbox(self.account, self._now)
         self._calendar = CalendarStore(self.account, self._now)
         start = self._now()
-        for message in sample_messages(self.account, start):
+        for message in sample_messages(self.account, start) if sample else ():
             self._mail.deliver(message)
-        for event in sample_events(self.account, start):
+        for event in sample_events(self.account, start) if sample else ():
             self._calendar.add_event(event)
         self._faults: list[_Fault] = []
         self._requests: list[tuple[str, str, Query]] = []

@@ -29,6 +29,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from skytwin_desktop.domain import (
     PAUSE_REASON_MAX,
+    ActionState,
     ApprovalStatus,
     Confirmation,
     Connector,
@@ -119,6 +120,10 @@ class AutonomySettings(Base):
     require_approval_for_irreversible: Mapped[bool] = mapped_column(
         Boolean, default=True, server_default=true()
     )
+    trusted_contacts: Mapped[list[str]] = mapped_column(JSON, default=list, server_default=text("'[]'"))
+    """Addresses or domains whose invites the twin may accept (what the proposers read)."""
+    sender_labels: Mapped[list[str]] = mapped_column(JSON, default=list, server_default=text("'[]'"))
+    """Lines of 'sender-or-domain = Gmail label': mail from them gets that label."""
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, server_default=DB_NOW, onupdate=DB_NOW)
     revision: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     """Bumped by database triggers whenever anything the evaluator reads changes (these
@@ -319,3 +324,34 @@ class SignalInboxRow(Base):
     signal_id: Mapped[str] = mapped_column(String(255), primary_key=True)
     payload: Mapped[dict] = mapped_column(JSON)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, server_default=DB_NOW)
+
+
+class ActionRecord(Base):
+    """One action the twin carries out, keyed by (signal, kind). Written as `started` before the
+    call to Google and finished after it, so a crash in between never runs it twice: a restart
+    looks at Google to learn whether the call happened."""
+
+    __tablename__ = "action_records"
+    __table_args__ = (
+        one_of("state", ActionState),
+        UniqueConstraint("user_id", "action_key", name="uq_action_records_user_action"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(user_fk(), index=True)
+    action_key: Mapped[str] = mapped_column(String(255))
+    action_kind: Mapped[str] = mapped_column(String(64))
+    target: Mapped[str] = mapped_column(String(500))
+    action: Mapped[dict] = mapped_column(JSON)
+    """The proposed action and its risk, as the approvals queue keeps them."""
+    state: Mapped[str] = mapped_column(String(16))
+    decision_id: Mapped[int | None] = mapped_column(Integer)
+    """The decision-log entry that let it run."""
+    approval_id: Mapped[int | None] = mapped_column(Integer)
+    """Set when it ran because the person approved it."""
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    detail: Mapped[str | None] = mapped_column(String(500))
+    """What happened, in words (an error, or how a half-done record was resolved)."""
+    undone_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

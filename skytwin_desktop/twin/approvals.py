@@ -11,11 +11,12 @@ from enum import StrEnum
 
 from sqlalchemy.orm import Session
 
-from skytwin_desktop.domain import ApprovalStatus, Confirmation
+from skytwin_desktop.domain import ApprovalStatus, Confirmation, Urgency
 from skytwin_desktop.errors import InputError
+from skytwin_desktop.policy import ProposedAction, RiskAssessment
 from skytwin_desktop.policy.approvals import confirm
 from skytwin_desktop.policy.trust import Feedback
-from skytwin_desktop.store.approvals import stored_action
+from skytwin_desktop.store.approvals import enqueue, stored_action
 from skytwin_desktop.store.models import Approval
 from skytwin_desktop.store.policy import current_tier, load_policy_settings, record_feedback
 from skytwin_desktop.twin.executor import ApprovalGrant, issue_grant
@@ -102,3 +103,29 @@ def reject(session: Session, user_id: int, approval_id: int, *, now: datetime, n
                     risk=risk.overall, approval_id=row.id)
     log.info("Approval #%s rejected (%s)", row.id, row.action_kind)
     return ApprovalAnswer(Outcome.REJECTED, "Rejected.")
+
+
+def regrant(session: Session, user_id: int, approval_id: int) -> ApprovalGrant | None:
+    """The grant of an approval the person already gave, for finishing its action after a crash."""
+    row = session.get(Approval, approval_id)
+    if row is None or row.user_id != user_id or row.status != ApprovalStatus.APPROVED.value:
+        return None
+    return issue_grant(row.id, row.action_key)
+
+
+def request_by_person(session: Session, gate: PolicyGate, user_id: int, action: ProposedAction,
+                      risk: RiskAssessment, *, now: datetime) -> ApprovalAnswer:
+    """Something the person asked for themselves (an undo): judged and logged like any action, and
+    recorded as an approval already given, since asking is approving. The pause does not stop it;
+    a policy that denies it does."""
+    logged = gate.decide(session, user_id, action, settings=load_policy_settings(session, user_id),
+                         trust_tier=current_tier(session, user_id), risk=risk, now=now)
+    if not logged.decision.allowed:
+        return ApprovalAnswer(Outcome.REFUSED, f"Refused: {logged.decision.message}", recheck=logged)
+    row, _ = enqueue(session, user_id, action, risk, logged.decision, urgency=Urgency.IMMEDIATE, now=now)
+    if row.status == ApprovalStatus.PENDING.value:
+        row.status, row.resolved_at, row.resolution_note = ApprovalStatus.APPROVED.value, now, "Asked for by you"
+        session.flush()
+    elif row.status != ApprovalStatus.APPROVED.value:
+        return ApprovalAnswer(Outcome.REFUSED, f"This was already {row.status}.", recheck=logged)
+    return ApprovalAnswer(Outcome.APPROVED, "Approved.", grant=issue_grant(row.id, row.action_key), recheck=logged)

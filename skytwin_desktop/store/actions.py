@@ -1,0 +1,114 @@
+"""The twin's working rows: the signal inbox it drains, the processed-signals ledger, action
+records, and the settings its proposers read."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from datetime import datetime
+
+from sqlalchemy import delete, func, select, tuple_
+from sqlalchemy.dialects.sqlite import insert
+from sqlalchemy.orm import Session
+
+from skytwin_desktop.domain import ActionState, HealthStatus
+from skytwin_desktop.policy import ProposedAction, RiskAssessment
+from skytwin_desktop.proposers import ProposerSettings
+from skytwin_desktop.store.models import (
+    ActionRecord,
+    Approval,
+    ConnectorAccount,
+    ConnectorHealth,
+    ProcessedSignal,
+    SignalInboxRow,
+)
+from skytwin_desktop.store.users import load_settings
+
+log = logging.getLogger(__name__)
+
+
+def take_inbox(session: Session, user_id: int, limit: int) -> list[SignalInboxRow]:
+    """The oldest waiting signals, skipping any the ledger says were already handled."""
+    rows = list(session.scalars(select(SignalInboxRow).where(SignalInboxRow.user_id == user_id)
+                                .order_by(SignalInboxRow.received_at, SignalInboxRow.signal_id).limit(limit)))
+    if not rows:
+        return rows
+    pairs = tuple_(ProcessedSignal.connector_name, ProcessedSignal.signal_id)
+    query = select(ProcessedSignal.connector_name, ProcessedSignal.signal_id).where(
+        ProcessedSignal.user_id == user_id, pairs.in_([(row.connector_name, row.signal_id) for row in rows]))
+    done = {(name, signal_id) for name, signal_id in session.execute(query)}
+    if done:
+        mark_processed(session, user_id, [row for row in rows if (row.connector_name, row.signal_id) in done])
+    return [row for row in rows if (row.connector_name, row.signal_id) not in done]
+
+
+def mark_processed(session: Session, user_id: int, rows: Iterable[SignalInboxRow]) -> None:
+    """Move signals from the inbox to the ledger, in the caller's transaction."""
+    pairs = [(row.connector_name, row.signal_id) for row in rows]
+    if not pairs:
+        return
+    session.execute(insert(ProcessedSignal).values(
+        [{"user_id": user_id, "connector_name": c, "signal_id": s} for c, s in pairs]).on_conflict_do_nothing())
+    session.execute(delete(SignalInboxRow).where(
+        SignalInboxRow.user_id == user_id,
+        tuple_(SignalInboxRow.connector_name, SignalInboxRow.signal_id).in_(pairs)))
+
+
+def known_keys(session: Session, user_id: int, keys: list[str]) -> set[str]:
+    """Action keys already queued or carried out: those are never decided again."""
+    if not keys:
+        return set()
+    queued = session.scalars(select(Approval.action_key).where(Approval.user_id == user_id,
+                                                               Approval.action_key.in_(keys)))
+    recorded = session.scalars(select(ActionRecord.action_key).where(ActionRecord.user_id == user_id,
+                                                                     ActionRecord.action_key.in_(keys)))
+    return {*queued, *recorded}
+
+
+def start_record(session: Session, user_id: int, action: ProposedAction, risk: RiskAssessment, *, now: datetime,
+                 decision_id: int | None, approval_id: int | None = None) -> ActionRecord:
+    """Record the action as `started` before anything is sent to Google."""
+    row = ActionRecord(user_id=user_id, action_key=action.key, action_kind=action.kind, target=action.target[:500],
+                       action={"action": action.to_json(), "risk": risk.to_json()}, state=ActionState.STARTED.value,
+                       decision_id=decision_id, approval_id=approval_id, started_at=now)
+    session.add(row)
+    session.flush()
+    return row
+
+
+def record_action(row: ActionRecord) -> tuple[ProposedAction, RiskAssessment]:
+    return ProposedAction.from_json(row.action["action"]), RiskAssessment.from_json(row.action["risk"])
+
+
+def unfinished(session: Session, user_id: int) -> list[ActionRecord]:
+    return list(session.scalars(select(ActionRecord).where(ActionRecord.user_id == user_id,
+                                                           ActionRecord.state == ActionState.STARTED.value)
+                                .order_by(ActionRecord.id)))
+
+
+def get_record(session: Session, user_id: int, record_id: int) -> ActionRecord | None:
+    row = session.get(ActionRecord, record_id)
+    return row if row is not None and row.user_id == user_id else None
+
+
+def proposer_settings(session: Session, user_id: int) -> ProposerSettings:
+    stored = load_settings(session, user_id)
+    own = session.scalars(select(ConnectorAccount.account_email).join(
+        ConnectorHealth, (ConnectorHealth.user_id == ConnectorAccount.user_id)
+        & (ConnectorHealth.connector_name == ConnectorAccount.connector_name)).where(
+        ConnectorAccount.user_id == user_id, ConnectorHealth.status != HealthStatus.DISABLED.value))
+    labels: list[tuple[str, str]] = []
+    for line in stored.sender_labels or []:
+        try:
+            labels.extend(ProposerSettings.parse_sender_labels([line]))
+        except ValueError as exc:  # saved by an older version or by hand: skip, never stop the twin
+            log.warning("Ignoring a sender label line: %s", exc)
+    return ProposerSettings(
+        own_addresses=frozenset(address.lower() for address in own if "@" in address),
+        trusted_contacts=frozenset(entry.lower() for entry in stored.trusted_contacts or []),
+        sender_labels=tuple(labels),
+    )
+
+
+def inbox_count(session: Session, user_id: int) -> int:
+    return session.scalar(select(func.count()).select_from(SignalInboxRow).where(SignalInboxRow.user_id == user_id)) or 0
