@@ -4,10 +4,18 @@ count follows at once."""
 
 from __future__ import annotations
 
+import threading
+
 import pytest
+from PySide6.QtCore import Qt
 from sqlalchemy import select
 
+from skytwin_desktop.clock import utc_now
+from skytwin_desktop.composition import build_context
+from skytwin_desktop.config import Config
+from skytwin_desktop.domain import Connector
 from skytwin_desktop.intents import Intents
+from skytwin_desktop.sandbox import GoogleSandbox
 from skytwin_desktop.store.approvals import enqueue
 from skytwin_desktop.store.models import Approval
 from skytwin_desktop.store.policy import load_policy_settings
@@ -50,34 +58,84 @@ def test_pending_list_says_what_why_and_until_when(setup):
     assert "Expires 2026-03-15T09:30:00.000Z" in text
 
 
-def test_approve_and_reject_update_the_queue_and_the_tray_count(setup, monkeypatch):
-    context, window, controller = setup
-    first = queue(context, action(key="sig-1:archive_email"))
-    second = queue(context, action(key="sig-2:archive_email"))
+@pytest.fixture
+def sandbox():
+    with GoogleSandbox(sample=False) as running:
+        yield running
+
+
+@pytest.fixture
+def live(qtbot, google):
+    """The window over a twin connected to the sandbox: approving really archives."""
+    context = build_context(Config.from_env(), clock=utc_now)
+    context.connectors.connect(Connector.GMAIL)
+    intents = Intents(context)
+    window = ApprovalsWindow(intents)
+    qtbot.addWidget(window)
+    controller = TrayController(intents.report, approvals=window)
+    qtbot.addWidget(controller.window)
+    yield context, window, controller
+    controller.shutdown()
+    context.close()
+
+
+NEWSLETTER = {"List-Unsubscribe": "<mailto:leave@news.example>"}
+
+
+def test_approve_runs_the_action_off_the_gui_thread_and_the_tray_count_follows(live, google, qtbot, monkeypatch):
+    context, window, controller = live
+    first = google.deliver({"from": "digest@news.example", "subject": "One", "headers": NEWSLETTER})
+    second = google.deliver({"from": "digest@news.example", "subject": "Two", "headers": NEWSLETTER})
+    context.connectors.poll(Connector.GMAIL)
+    assert context.twin.process_inbox().queued == 2
     controller.refresh()
     assert controller.approvals_action.text() == "Approvals (2)"
     window.reload()
+    threads = []
+    real_approve = window.source.approve
+    monkeypatch.setattr(window.source, "approve", lambda i: threads.append(threading.current_thread()) or
+                        real_approve(i))
     window.approve_button.click()
-    assert status(context, first) == "approved" and window.message.text() == "Approved."
+    assert window.message.text() == "Approving…" and not window.approve_button.isEnabled()
+    qtbot.waitUntil(lambda: window.message.text().startswith("Approved. Archived"), timeout=10_000)
+    assert threads and threads[0] is not threading.main_thread(), "the network call ran off the GUI thread"
+    archived = [m for m in (first, second) if "INBOX" not in google.message(m)["labelIds"]]
+    assert len(archived) == 1
     assert controller.approvals_action.text() == "Approvals (1)", "the count updates at once"
     monkeypatch.setattr(window, "ask_note", lambda: ("not this one", True))
     window.reject_button.click()
-    assert status(context, second) == "rejected"
     with context.session() as session:
-        assert session.get(Approval, second).resolution_note == "not this one"
+        (rejected,) = session.scalars(select(Approval).where(Approval.status == "rejected")).all()
+    assert rejected.resolution_note == "not this one"
     assert controller.approvals_action.text() == "Approvals (0)" and not window.approve_button.isEnabled()
+    assert all("INBOX" in google.message(m)["labelIds"] for m in (first, second) if m not in archived)
+
+    window.tabs.setCurrentIndex(1)
+    rows = [window.activity.item(i).data(Qt.ItemDataRole.UserRole) for i in range(window.activity.count())]
+    done = next(i for i, item in enumerate(rows) if item.undoable)
+    window.activity.setCurrentRow(done)
+    assert window.undo_button.isEnabled()
+    window.undo_button.click()
+    qtbot.waitUntil(lambda: window.activity_message.text().startswith("Undone"), timeout=10_000)
+    assert "INBOX" in google.message(archived[0])["labelIds"]
+    assert not any(window.activity.item(i).data(Qt.ItemDataRole.UserRole).undoable
+                   for i in range(window.activity.count()))
 
 
-def test_dual_confirmation_asks_a_second_time(setup, monkeypatch):
+def test_dual_confirmation_asks_a_second_time(setup, monkeypatch, qtbot):
     context, window, controller = setup
     drastic = queue(context, action("run_shell", key="sig-3:run_shell"))
     window.reload()
     monkeypatch.setattr(window, "confirm_twice", lambda item: False)
     window.approve_button.click()
+    qtbot.waitUntil(lambda: not window.busy)
     assert status(context, drastic) == "pending" and "second confirmation was not given" in window.message.text()
     monkeypatch.setattr(window, "confirm_twice", lambda item: True)
     window.approve_button.click()
+    qtbot.waitUntil(lambda: not window.busy)
     assert status(context, drastic) == "approved"
+    assert "could not be carried out" in window.message.text() and "no way to carry out 'run_shell'" in \
+        window.message.text()
 
 
 def test_activity_list_explains_every_decision(setup):

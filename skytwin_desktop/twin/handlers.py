@@ -17,6 +17,7 @@ from skytwin_desktop.connectors.service import ConnectorService
 from skytwin_desktop.connectors.writers import CalendarWriter, GmailWriter
 from skytwin_desktop.domain import ActionKind, Connector
 from skytwin_desktop.policy import ProposedAction, Provenance
+from skytwin_desktop.twin.executor import ExecutionRefused
 
 UNDO_PREFIX = "undo_"
 RESPONSES = {ActionKind.ACCEPT_INVITE: "accepted", ActionKind.TENTATIVE_ACCEPT: "tentative",
@@ -68,14 +69,17 @@ class Handlers:
         try:
             kind = ActionKind(action.kind.removeprefix(UNDO_PREFIX))
         except ValueError:
-            raise ConnectorFailure(Failure(True, "unknown_action"), f"no way to carry out {action.kind!r}") from None
+            raise ExecutionRefused(f"no way to carry out {action.kind!r}") from None
         params = action.params
         if kind is ActionKind.ESCALATE_TO_USER:
             return None
-        if kind in (ActionKind.ARCHIVE_EMAIL, ActionKind.LABEL_EMAIL):
-            return self._gmail(kind, params["message_id"], params.get("label"), undo)
-        response = params.get("previous_response", "needsAction") if undo else RESPONSES[kind]
-        return self._calendar(params["event_id"], response)
+        try:
+            if kind in (ActionKind.ARCHIVE_EMAIL, ActionKind.LABEL_EMAIL):
+                return self._gmail(kind, params["message_id"], params.get("label"), undo)
+            response = params.get("previous_response", "needsAction") if undo else RESPONSES[kind]
+            return self._calendar(params["event_id"], response)
+        except KeyError as exc:
+            raise ExecutionRefused(f"the action does not say which {exc.args[0].replace('_', ' ')} it is for") from None
 
     def _gmail(self, kind: ActionKind, message_id: str, label_name: str | None, undo: bool) -> Step:
         def label(http: GoogleHttp) -> str:

@@ -216,9 +216,10 @@ class Twin:
                 return
             try:
                 already = self.handlers.is_done(action)
-            except Gone as exc:
+            except (Gone, ExecutionRefused) as exc:
                 with self._sessions() as session:
                     self._set_state(session, record_id, ActionState.FAILED, str(exc), self.clock())
+                report.failed += 1
                 continue
             except (ConnectorFailure, Cancelled):
                 continue  # cannot tell now; the next pass looks again

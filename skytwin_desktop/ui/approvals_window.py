@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 
 from skytwin_desktop.intents import ActivityItem, PendingItem
 from skytwin_desktop.store.types import iso_utc
+from skytwin_desktop.ui.background import Background
 
 
 class ApprovalsSource(Protocol):
@@ -28,12 +29,20 @@ class ApprovalsSource(Protocol):
     def activity(self) -> list[ActivityItem]: ...
     def approve(self, approval_id: int) -> str: ...
     def reject(self, approval_id: int, note: str | None) -> str: ...
+    def undo(self, action_id: int) -> str: ...
 
 
 def describe_pending(item: PendingItem) -> str:
     twice = " · needs two confirmations" if item.confirmation == "dual" else ""
-    return (f"{item.kind} → {item.target}\nWhy it waits: {item.reason} (decided by: {item.decided_by})\n"
+    proposed = f"\nThe twin's reason: {item.explanation}" if item.explanation else ""
+    return (f"{item.kind} → {item.target}{proposed}\nWhy it waits: {item.reason} (decided by: {item.decided_by})\n"
             f"Expires {iso_utc(item.expires_at)}{twice}")
+
+
+def describe_activity(item: ActivityItem) -> str:
+    action = f" · action #{item.action_id}" if item.action_id else ""
+    return (f"{iso_utc(item.at)} · {item.kind} → {item.target}: {item.outcome}{action}\n"
+            f"Why: {item.why} (decided by: {item.decided_by})")
 
 
 class ApprovalsWindow(QWidget):
@@ -43,6 +52,8 @@ class ApprovalsWindow(QWidget):
     def __init__(self, source: ApprovalsSource) -> None:
         super().__init__()
         self.source = source
+        self.background = Background(self)
+        self.busy = False
         self.setWindowTitle("SkyTwin approvals")
         self.setObjectName("approvals-window")
         self.setMinimumWidth(560)
@@ -64,12 +75,26 @@ class ApprovalsWindow(QWidget):
         self.message = QLabel(objectName="message")
         self.message.setWordWrap(True)
         box.addWidget(self.message)
+        activity_tab = QWidget()
+        box = QVBoxLayout(activity_tab)
         self.activity = QListWidget(objectName="activity")
         self.activity.setWordWrap(True)
+        box.addWidget(self.activity)
+        row = QHBoxLayout()
+        self.undo_button = QPushButton("&Undo", objectName="undo")
+        self.undo_button.setToolTip("Reverse what the twin did (un-archive, remove the label, reset the answer)")
+        row.addWidget(self.undo_button)
+        row.addStretch(1)
+        box.addLayout(row)
+        self.activity_message = QLabel(objectName="activity-message")
+        self.activity_message.setWordWrap(True)
+        box.addWidget(self.activity_message)
         self.tabs.addTab(pending_tab, "&Waiting for you")
-        self.tabs.addTab(self.activity, "A&ctivity")
+        self.tabs.addTab(activity_tab, "A&ctivity")
         self.approve_button.clicked.connect(self.approve_selected)
         self.reject_button.clicked.connect(self.reject_selected)
+        self.undo_button.clicked.connect(self.undo_selected)
+        self.activity.currentItemChanged.connect(lambda *_: self._enable())
         self.reload()
 
     def reload(self) -> None:
@@ -80,11 +105,24 @@ class ApprovalsWindow(QWidget):
             self.pending.addItem(entry)
         if self.pending.count():
             self.pending.setCurrentRow(0)
-        self.approve_button.setEnabled(bool(self.pending.count()))
-        self.reject_button.setEnabled(bool(self.pending.count()))
         self.activity.clear()
         for item in self.source.activity():
-            self.activity.addItem(f"{iso_utc(item.at)} · {item.kind} → {item.target}: {item.outcome}\n{item.why}")
+            entry = QListWidgetItem(describe_activity(item))
+            entry.setData(Qt.ItemDataRole.UserRole, item)
+            self.activity.addItem(entry)
+        self._enable()
+
+    def _enable(self) -> None:
+        self.approve_button.setEnabled(bool(self.pending.count()) and not self.busy)
+        self.reject_button.setEnabled(bool(self.pending.count()) and not self.busy)
+        chosen = self.activity.currentItem()
+        item: ActivityItem | None = chosen.data(Qt.ItemDataRole.UserRole) if chosen else None
+        self.undo_button.setEnabled(bool(item and item.undoable) and not self.busy)
+
+    def _start(self, label: QLabel, text: str) -> None:
+        self.busy = True
+        label.setText(text)
+        self._enable()
 
     def selected(self) -> PendingItem | None:
         entry = self.pending.currentItem()
@@ -101,13 +139,36 @@ class ApprovalsWindow(QWidget):
         return QInputDialog.getText(self, "Reject", "Why not? (optional)")
 
     def approve_selected(self) -> None:
+        """Approving carries the action out at Google, so the work runs off the GUI thread."""
         item = self.selected()
-        if item is None:
+        if item is None or self.busy:
             return
-        message = self.source.approve(item.id)
-        if item.confirmation == "dual" and "second confirmation" in message:
-            message = self.source.approve(item.id) if self.confirm_twice(item) else "Not approved: the second confirmation was not given."
-        self._done(message)
+
+        def first_answer(message: str) -> None:
+            if item.confirmation == "dual" and "second confirmation" in message:
+                if not self.confirm_twice(item):
+                    self._done("Not approved: the second confirmation was not given.")
+                    return
+                self.background.run("approve", lambda: self.source.approve(item.id), self._done)
+                return
+            self._done(message)
+
+        self._start(self.message, "Approving…")
+        self.background.run("approve", lambda: self.source.approve(item.id), first_answer)
+
+    def undo_selected(self) -> None:
+        chosen = self.activity.currentItem()
+        item: ActivityItem | None = chosen.data(Qt.ItemDataRole.UserRole) if chosen else None
+        if item is None or item.action_id is None or self.busy:
+            return
+        action_id = item.action_id
+        self._start(self.activity_message, "Undoing…")
+
+        def finished(message: str) -> None:
+            self.activity_message.setText(message)
+            self._done(self.message.text())
+
+        self.background.run("undo", lambda: self.source.undo(action_id), finished)
 
     def reject_selected(self) -> None:
         item = self.selected()
@@ -118,6 +179,7 @@ class ApprovalsWindow(QWidget):
             self._done(self.source.reject(item.id, note.strip() or None))
 
     def _done(self, message: str) -> None:
+        self.busy = False
         self.message.setText(message)
         self.reload()
         self.changed.emit()
