@@ -420,3 +420,29 @@ def test_a_crash_while_saving_a_poll_loses_nothing(google, app, monkeypatch):
     assert report.succeeded and report.signals == 1, "the next poll brings the message again"
     with app.session() as session:
         assert session.get(SignalInboxRow, (app.user_id, "gmail", new_id)) is not None
+
+
+def test_quitting_does_not_wait_for_a_request_in_flight(google, app):
+    """Quit must be quick even mid-request: shutdown returns while the sandbox still holds the
+    request, and the cut-short poll is not counted as Google's failure."""
+    connect(GMAIL)
+    google.stall_next("/gmail/v1/users/me/history", seconds=25)
+    scheduler = PollScheduler(app.connectors, interval=5, twin=app.twin)
+    scheduler.start()
+    for _ in range(200):  # bounded: the first poll starts at once
+        if any(path.endswith("/history") for _, path, _ in google.requests):
+            break
+        threading.Event().wait(0.05)
+    else:
+        raise AssertionError("the poll never reached Gmail's history")
+    scheduler.shutdown()
+    assert not scheduler.running
+    (cycle,) = [t for t in threading.enumerate() if t.name == "cycle-gmail"]
+    assert cycle.is_alive(), "shutdown returned while the request was still held by the sandbox"
+    google.stop()  # the sandbox drops the held connection
+    cycle.join(timeout=10)
+    assert not cycle.is_alive()
+    with app.session() as session:
+        from skytwin_desktop.store.models import ConnectorBreaker
+        breaker = session.get(ConnectorBreaker, (app.user_id, "gmail"))
+    assert breaker is None or breaker.consecutive_failures == 0, "quitting is not Google failing"

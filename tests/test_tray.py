@@ -83,7 +83,7 @@ class RecordingNotifier:
     def __init__(self):
         self.shown, self.closed = [], []
 
-    def show(self, tag, summary, body, *, actions=()):
+    def show(self, tag, summary, body, *, actions=(), persistent=True):
         self.shown.append((tag, summary, body, actions))
 
     def close(self, tag):
@@ -316,3 +316,49 @@ def test_a_pause_from_the_cli_reaches_the_running_tray_by_the_next_poll(qtbot, c
     finally:
         scheduler.shutdown()
         controller.shutdown()
+
+
+def test_many_new_approvals_in_one_poll_make_one_notification(qtbot, google, monkeypatch):
+    """A poll that queues many actions is announced once, not per action; its button opens Approvals."""
+    from skytwin_desktop.clock import utc_now
+    from skytwin_desktop.composition import build_context
+    from skytwin_desktop.config import Config
+    from skytwin_desktop.intents import Intents
+    from skytwin_desktop.scheduler import PollScheduler
+    from skytwin_desktop.ui.approvals_window import ApprovalsWindow
+    from skytwin_desktop.ui.notify import OPEN_APPROVALS
+
+    context = build_context(Config.from_env(), clock=utc_now)
+    try:
+        context.connectors.connect(Connector.GMAIL)
+        context.twin.process_inbox()  # the sample mailbox's first sync, announced or not
+        intents = Intents(context)
+        notifier = RecordingNotifier()
+        window = ApprovalsWindow(intents)
+        qtbot.addWidget(window)
+        controller = TrayController(intents.report, notifier=notifier, approvals=window)
+        qtbot.addWidget(controller.window)
+        bridge = Bridge()
+        bridge.poll_reported.connect(controller.cycle_reported, Qt.ConnectionType.QueuedConnection)
+        for n in range(5):
+            google.deliver({"from": "digest@news.example", "subject": f"Issue {n}",
+                            "headers": {"List-Unsubscribe": "<mailto:x@news.example>"}})
+        before = intents.pending()
+        scheduler = PollScheduler(context.connectors, interval=60, on_report=bridge.poll_reported.emit,
+                                  twin=context.twin)
+        worker = threading.Thread(target=lambda: bridge.poll_reported.emit(scheduler.cycle(Connector.GMAIL)))
+        worker.start()
+        worker.join(timeout=30)
+        qtbot.waitUntil(lambda: any(tag == "approvals" for tag, *_ in notifier.shown), timeout=10_000)
+        shown = [entry for entry in notifier.shown if entry[0] == "approvals"]
+        assert len(shown) == 1
+        _, title, body, actions = shown[0]
+        assert title == "5 actions wait for your approval" and "and 2 more" in body
+        assert actions == ((OPEN_APPROVALS, "Open Approvals"),)
+        assert len(intents.pending()) == len(before) + 5
+        assert controller.approvals_action.text() == f"Approvals ({len(before) + 5})"
+        controller.notification_action(OPEN_APPROVALS, "approvals")
+        assert window.isVisible() and window.pending.count() == len(before) + 5
+        controller.shutdown()
+    finally:
+        context.close()

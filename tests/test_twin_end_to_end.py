@@ -16,7 +16,7 @@ from sqlalchemy import select
 from skytwin_desktop.clock import utc_now
 from skytwin_desktop.composition import build_context
 from skytwin_desktop.config import Config
-from skytwin_desktop.domain import ActionState, Connector, HealthStatus
+from skytwin_desktop.domain import Connector, HealthStatus
 from skytwin_desktop.errors import InputError
 from skytwin_desktop.intents import Intents
 from skytwin_desktop.sandbox import GoogleSandbox

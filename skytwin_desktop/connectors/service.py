@@ -113,6 +113,8 @@ class ConnectorService:
         except KeyringUnavailable as exc:
             return PollReport(connector, Outcome.KEYRING_ERROR, error_code="keyring_unavailable", detail=str(exc))
         except ConnectorFailure as exc:
+            if self.stopping.is_set():  # the request was cut short by quitting, not by Google
+                return PollReport(connector, Outcome.CANCELLED, detail="the app is quitting")
             return self._failed(connector, state, exc.failure, str(exc))
         except Cancelled:
             return PollReport(connector, Outcome.CANCELLED, detail="the app is quitting")

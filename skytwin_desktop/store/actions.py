@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, func, select, tuple_
+from sqlalchemy import delete, func, select
 from sqlalchemy.dialects.sqlite import insert
 from sqlalchemy.orm import Session
 
@@ -27,31 +28,46 @@ from skytwin_desktop.store.users import load_settings
 log = logging.getLogger(__name__)
 
 
-def take_inbox(session: Session, user_id: int, limit: int) -> list[SignalInboxRow]:
-    """The oldest waiting signals, skipping any the ledger says were already handled."""
-    rows = list(session.scalars(select(SignalInboxRow).where(SignalInboxRow.user_id == user_id)
-                                .order_by(SignalInboxRow.received_at, SignalInboxRow.signal_id).limit(limit)))
-    if not rows:
-        return rows
-    pairs = tuple_(ProcessedSignal.connector_name, ProcessedSignal.signal_id)
-    query = select(ProcessedSignal.connector_name, ProcessedSignal.signal_id).where(
-        ProcessedSignal.user_id == user_id, pairs.in_([(row.connector_name, row.signal_id) for row in rows]))
-    done = {(name, signal_id) for name, signal_id in session.execute(query)}
+@dataclass(frozen=True, slots=True)
+class InboxItem:
+    connector_name: str
+    signal_id: str
+    payload: dict
+
+
+def take_inbox(session: Session, user_id: int, limit: int) -> list[InboxItem]:
+    """The oldest waiting signals, skipping (and clearing) any the ledger says were handled."""
+    rows = [InboxItem(*row) for row in session.execute(
+        select(SignalInboxRow.connector_name, SignalInboxRow.signal_id, SignalInboxRow.payload)
+        .where(SignalInboxRow.user_id == user_id)
+        .order_by(SignalInboxRow.received_at, SignalInboxRow.signal_id).limit(limit))]
+    done: set[tuple[str, str]] = set()
+    for name, ids in _by_connector(rows).items():
+        done.update((name, signal_id) for signal_id in session.scalars(
+            select(ProcessedSignal.signal_id).where(ProcessedSignal.user_id == user_id,
+                                                    ProcessedSignal.connector_name == name,
+                                                    ProcessedSignal.signal_id.in_(ids))))
     if done:
         mark_processed(session, user_id, [row for row in rows if (row.connector_name, row.signal_id) in done])
     return [row for row in rows if (row.connector_name, row.signal_id) not in done]
 
 
-def mark_processed(session: Session, user_id: int, rows: Iterable[SignalInboxRow]) -> None:
+def _by_connector(rows: Iterable[InboxItem]) -> dict[str, list[str]]:
+    grouped: dict[str, list[str]] = {}
+    for row in rows:
+        grouped.setdefault(row.connector_name, []).append(row.signal_id)
+    return grouped
+
+
+def mark_processed(session: Session, user_id: int, rows: Iterable[InboxItem]) -> None:
     """Move signals from the inbox to the ledger, in the caller's transaction."""
-    pairs = [(row.connector_name, row.signal_id) for row in rows]
-    if not pairs:
-        return
-    session.execute(insert(ProcessedSignal).values(
-        [{"user_id": user_id, "connector_name": c, "signal_id": s} for c, s in pairs]).on_conflict_do_nothing())
-    session.execute(delete(SignalInboxRow).where(
-        SignalInboxRow.user_id == user_id,
-        tuple_(SignalInboxRow.connector_name, SignalInboxRow.signal_id).in_(pairs)))
+    for name, ids in _by_connector(rows).items():
+        session.connection().execute(insert(ProcessedSignal.__table__).on_conflict_do_nothing(),
+                                     [{"user_id": user_id, "connector_name": name, "signal_id": signal_id}
+                                      for signal_id in ids])
+        session.execute(delete(SignalInboxRow).where(SignalInboxRow.user_id == user_id,
+                                                     SignalInboxRow.connector_name == name,
+                                                     SignalInboxRow.signal_id.in_(ids)))
 
 
 def known_keys(session: Session, user_id: int, keys: list[str]) -> set[str]:

@@ -5,12 +5,45 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import select, update
+from sqlalchemy.dialects.sqlite import insert
 from sqlalchemy.orm import Session
 
 from skytwin_desktop.domain import ApprovalStatus, Confirmation, Urgency
 from skytwin_desktop.policy import Decision, ProposedAction, RiskAssessment
 from skytwin_desktop.policy.approvals import expires_at
 from skytwin_desktop.store.models import Approval
+
+
+def _row(user_id: int, action: ProposedAction, risk: RiskAssessment, decision: Decision, urgency: Urgency,
+         now: datetime) -> dict:
+    return {
+        "user_id": user_id,
+        "action_key": action.key,
+        "action_kind": action.kind,
+        "target": action.target[:500],
+        "action": {"action": action.to_json(), "risk": risk.to_json()},
+        "status": ApprovalStatus.PENDING.value,
+        "urgency": Urgency(urgency).value,
+        "confirmation": (decision.confirmation if decision.confirmation is not Confirmation.NONE
+                         else Confirmation.SINGLE).value,
+        "reason_code": decision.reason_code,
+        "reason": decision.message,
+        "decided_by": decision.decided_by.value,
+        "created_at": now,
+        "expires_at": expires_at(urgency, now),
+    }
+
+
+def enqueue_many(session: Session, user_id: int,
+                 items: list[tuple[ProposedAction, RiskAssessment, Decision, Urgency]], *, now: datetime) -> set[str]:
+    """Queue a poll's worth in one statement; an action key already queued is left alone. Returns
+    the keys that were queued now."""
+    if not items:
+        return set()
+    table = Approval.__table__  # Core, not the ORM's bulk layer
+    statement = insert(table).on_conflict_do_nothing(
+        index_elements=[table.c.user_id, table.c.action_key]).returning(table.c.action_key)
+    return set(session.connection().scalars(statement, [_row(user_id, *item, now=now) for item in items]))
 
 
 def enqueue(session: Session, user_id: int, action: ProposedAction, risk: RiskAssessment, decision: Decision,
@@ -21,22 +54,7 @@ def enqueue(session: Session, user_id: int, action: ProposedAction, risk: RiskAs
     ).first()
     if existing is not None:
         return existing, False
-    row = Approval(
-        user_id=user_id,
-        action_key=action.key,
-        action_kind=action.kind,
-        target=action.target[:500],
-        action={"action": action.to_json(), "risk": risk.to_json()},
-        status=ApprovalStatus.PENDING.value,
-        urgency=Urgency(urgency).value,
-        confirmation=(decision.confirmation if decision.confirmation is not Confirmation.NONE
-                      else Confirmation.SINGLE).value,
-        reason_code=decision.reason_code,
-        reason=decision.message,
-        decided_by=decision.decided_by.value,
-        created_at=now,
-        expires_at=expires_at(urgency, now),
-    )
+    row = Approval(**_row(user_id, action, risk, decision, urgency, now))
     session.add(row)
     session.flush()
     return row, True

@@ -7,7 +7,7 @@ import logging
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from skytwin_desktop.domain import TrustTier
@@ -95,6 +95,20 @@ def append_decision(session: Session, user_id: int, action: ProposedAction, deci
     session.add(entry)
     session.flush()
     return entry.id
+
+
+def append_decisions(session: Session, user_id: int, entries: list[tuple[ProposedAction, Decision]]) -> list[int]:
+    """Append many decisions in one statement (a poll's worth); their ids, in order."""
+    if not entries:
+        return []
+    rows = [{"user_id": user_id, "action_key": action.key or None, "action_kind": action.kind,
+             "target": action.target[:500], "allowed": decision.allowed,
+             "requires_approval": decision.requires_approval, "confirmation": decision.confirmation.value,
+             "reason_code": decision.reason_code, "message": decision.message,
+             "decided_by": decision.decided_by.value} for action, decision in entries]
+    table = DecisionLogEntry.__table__  # Core, not the ORM's bulk layer: a third of the time
+    statement = insert(table).returning(table.c.id, sort_by_parameter_order=True)
+    return list(session.connection().scalars(statement, rows))
 
 
 def current_tier(session: Session, user_id: int) -> str:

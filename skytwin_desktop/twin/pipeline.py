@@ -27,7 +27,7 @@ from skytwin_desktop.policy import PolicySettings, ProposedAction, RiskAssessmen
 from skytwin_desktop.policy.trust import Feedback
 from skytwin_desktop.proposers import Proposal, propose
 from skytwin_desktop.store import actions as store
-from skytwin_desktop.store.approvals import enqueue, stored_action
+from skytwin_desktop.store.approvals import enqueue, enqueue_many, stored_action
 from skytwin_desktop.store.models import ActionRecord, Approval
 from skytwin_desktop.store.policy import SettingsCache, current_tier, record_feedback
 from skytwin_desktop.twin import approvals
@@ -105,6 +105,8 @@ class Twin:
         return report
 
     def _decide_chunk(self, report: BatchReport) -> list[_Planned] | None:
+        """Propose for a chunk of the inbox, judge and log it all, queue what needs the person, and
+        record (as `started`) what may run: one transaction, bulk statements."""
         now = self.clock()
         with self._sessions() as session:
             rows = store.take_inbox(session, self.user_id, CHUNK)
@@ -123,23 +125,27 @@ class Twin:
                 proposals.extend(propose(signal, proposer_settings))
             report.signals += len(rows)
             known = store.known_keys(session, self.user_id, [p.action.key for p in proposals])
-            planned = []
+            fresh: dict[str, Proposal] = {}
             for proposal in proposals:
-                if proposal.action.key in known:
-                    continue
-                known.add(proposal.action.key)
-                report.proposed += 1
-                logged = self.gate.decide(session, self.user_id, proposal.action, settings=settings, trust_tier=tier,
-                                          risk=proposal.risk, now=now)
-                decision = logged.decision
-                if decision.auto_execute:
+                if proposal.action.key not in known:
+                    fresh.setdefault(proposal.action.key, proposal)
+            report.proposed += len(fresh)
+            chosen = list(fresh.values())
+            logged_all = self.gate.decide_many(session, self.user_id, [(p.action, p.risk) for p in chosen],
+                                               settings=settings, trust_tier=tier, now=now)
+            planned, waiting = [], []
+            for proposal, logged in zip(chosen, logged_all, strict=True):
+                if logged.decision.auto_execute:
                     record = store.start_record(session, self.user_id, proposal.action, proposal.risk, now=now,
                                                 decision_id=logged.log_id)
                     planned.append(_Planned(record.id, proposal.action, proposal.risk, logged, settings))
-                elif decision.allowed:
-                    self._queue(session, proposal.action, proposal.risk, logged, proposal.urgency, now, report)
+                elif logged.decision.allowed:
+                    waiting.append((proposal.action, proposal.risk, logged.decision, proposal.urgency))
                 else:
                     report.denied += 1
+            queued = enqueue_many(session, self.user_id, waiting, now=now)
+            report.queued += len(queued)
+            report.queued_targets.extend(action.target for action, *_ in waiting if action.key in queued)
             store.mark_processed(session, self.user_id, rows)
         return planned
 

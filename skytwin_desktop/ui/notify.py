@@ -15,6 +15,7 @@ from collections.abc import Callable
 log = logging.getLogger(__name__)
 APP_NAME = "SkyTwin Desktop"
 RECONNECT = "reconnect"
+OPEN_APPROVALS = "open-approvals"
 _PATH = "/org/freedesktop/Notifications"
 _NAME = "org.freedesktop.Notifications"
 _TIMEOUT = 3.0
@@ -54,11 +55,18 @@ class DBusNotifier:
                                               timeout=_TIMEOUT)
         return reply.body
 
-    def show(self, tag: str, summary: str, body: str, *, actions: tuple[tuple[str, str], ...] = ()) -> None:
+    def show(self, tag: str, summary: str, body: str, *, actions: tuple[tuple[str, str], ...] = (),
+             persistent: bool = True) -> None:
+        """`persistent`: critical urgency and no expiry (a warning that stays until it is fixed);
+        otherwise a normal notification the server may expire."""
         flat = [item for pair in actions for item in pair]
-        hints = {"urgency": ("y", 2), "resident": ("b", True), "desktop-entry": ("s", "skytwin-desktop")}
+        hints = {"urgency": ("y", 2 if persistent else 1), "desktop-entry": ("s", "skytwin-desktop")}
+        if persistent:
+            hints["resident"] = ("b", True)
+        icon = "dialog-warning" if persistent else "dialog-information"
         (server_id,) = self._call("Notify", "susssasa{sv}i",
-                                  (APP_NAME, self._ids.get(tag, 0), "dialog-warning", summary, body, flat, hints, 0))
+                                  (APP_NAME, self._ids.get(tag, 0), icon, summary, body, flat, hints,
+                                   0 if persistent else -1))
         self._ids[tag] = server_id
 
     def close(self, tag: str) -> None:

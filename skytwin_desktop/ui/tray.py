@@ -15,12 +15,13 @@ from PySide6.QtWidgets import QApplication, QMenu, QSystemTrayIcon
 
 from skytwin_desktop.composition import AppContext
 from skytwin_desktop.domain import Connector
+from skytwin_desktop.heap import settle_after_startup
 from skytwin_desktop.paths import resource
-from skytwin_desktop.scheduler import PollScheduler
+from skytwin_desktop.scheduler import CycleReport, PollScheduler
 from skytwin_desktop.status import StatusReport
 from skytwin_desktop.intents import Intents
 from skytwin_desktop.ui.approvals_window import ApprovalsWindow
-from skytwin_desktop.ui.notify import RECONNECT, DBusNotifier
+from skytwin_desktop.ui.notify import OPEN_APPROVALS, RECONNECT, DBusNotifier
 from skytwin_desktop.ui.pause_dialog import PauseDialog
 from skytwin_desktop.ui.settings_window import Paths, SettingsWindow
 from skytwin_desktop.ui.state import PauseItem, ReauthNotices, TrayIcon, TrayState, tray_state
@@ -40,7 +41,7 @@ def icon_for(name: TrayIcon) -> QIcon:
 class Bridge(QObject):
     """Signals that carry results from background threads to the GUI thread (always queued)."""
 
-    poll_reported = Signal(object)
+    poll_reported = Signal(object)  # a CycleReport: a poll and what the twin did with it
     sign_in_finished = Signal(object, object)  # connector, error message or None
     notification_action = Signal(str, str)  # action key, tag
 
@@ -160,6 +161,26 @@ class TrayController(QObject):
                 except Exception as exc:
                     log.warning("Could not close a notification (%s)", type(exc).__name__)
 
+    def cycle_reported(self, report: CycleReport) -> None:
+        """After each poll: show the new state, and announce new approvals once per batch."""
+        self.refresh()
+        batch = report.batch
+        if batch is None or not batch.queued:
+            return
+        title = (f"{batch.queued} actions wait for your approval" if batch.queued > 1
+                 else "An action waits for your approval")
+        shown = batch.queued_targets[:3]
+        more = f"\n… and {batch.queued - len(shown)} more" if batch.queued > len(shown) else ""
+        message = "\n".join(shown) + more
+        if self.notifier is not None:
+            try:
+                self.notifier.show("approvals", title, message, actions=((OPEN_APPROVALS, "Open Approvals"),),
+                                   persistent=False)
+                return
+            except Exception as exc:
+                log.warning("Desktop notification failed (%s); using the tray's message", type(exc).__name__)
+        self.tray.showMessage(title, message, QSystemTrayIcon.MessageIcon.Information, 10_000)
+
     # --- the person's intents ------------------------------------------------------------
     def open_status_window(self) -> None:
         self.window.show()
@@ -206,6 +227,8 @@ class TrayController(QObject):
     def notification_action(self, key: str, tag: str) -> None:
         if key in (RECONNECT, "default") and tag.startswith("reauth-"):
             self.request_reconnect(Connector(tag.removeprefix("reauth-")))
+        elif key in (OPEN_APPROVALS, "default") and tag == "approvals":
+            self.open_approvals_window()
 
     def _activated(self, reason: QSystemTrayIcon.ActivationReason) -> None:
         if reason in (QSystemTrayIcon.ActivationReason.Trigger, QSystemTrayIcon.ActivationReason.DoubleClick):
@@ -298,14 +321,16 @@ def run_tray(context: AppContext) -> int:
     notifier = DBusNotifier.connect(on_action=bridge.notification_action.emit, on_closed=lambda tag: None)
     controller = TrayController(intents.report, set_pause=intents.set_pause, reconnect=reconnect, notifier=notifier,
                                 settings=settings, approvals=ApprovalsWindow(intents))
-    bridge.poll_reported.connect(lambda _report: controller.refresh(), Qt.ConnectionType.QueuedConnection)
+    bridge.poll_reported.connect(controller.cycle_reported, Qt.ConnectionType.QueuedConnection)
     bridge.sign_in_finished.connect(controller.sign_in_finished, Qt.ConnectionType.QueuedConnection)
     bridge.notification_action.connect(controller.notification_action, Qt.ConnectionType.QueuedConnection)
     controller.place()
-    scheduler = PollScheduler(context.connectors, context.config.poll_interval, on_report=bridge.poll_reported.emit)
+    scheduler = PollScheduler(context.connectors, context.config.poll_interval, on_report=bridge.poll_reported.emit,
+                              twin=context.twin)
     scheduler.start()
     app.aboutToQuit.connect(scheduler.shutdown)
     app.aboutToQuit.connect(controller.shutdown)
     quit_on_signals(app)
+    settle_after_startup()
     log.info("Tray started (%s)", "system tray" if QSystemTrayIcon.isSystemTrayAvailable() else "no tray: window")
     return app.exec()
