@@ -1,5 +1,6 @@
 """Sets the scene for the README's screenshots: a Google sandbox, both connectors signed in
-through the real flow, then Gmail's access revoked at "Google", and the tray app running.
+through the real flow, then (by SCENE) Gmail's access revoked at "Google", or the twin allowed to
+handle small stuff, and the tray app running.
 
 Run by docs/take-screenshots.sh inside a virtual screen; prints READY when the app is up and
 stops everything when its standard input closes.
@@ -37,6 +38,21 @@ def seed_rules(env: dict[str, str]) -> None:
         context.close()
 
 
+def seed_working(env: dict[str, str]) -> None:
+    """The twin at work: it may handle small stuff, and Grace's team are trusted contacts."""
+    from skytwin_desktop.composition import build_context
+    from skytwin_desktop.config import Config
+    from skytwin_desktop.intents import Intents
+
+    context = build_context(Config.from_env(env))
+    try:
+        intents = Intents(context)
+        intents.set_tier("low_autonomy")
+        intents.save_setting("trusted_contacts", ["acme.example"])
+    finally:
+        context.close()
+
+
 def main() -> None:
     data = Path(os.environ["SKYTWIN_DATA_DIR"])
     with GoogleSandbox() as sandbox:
@@ -50,6 +66,8 @@ def main() -> None:
             subprocess.run([sys.executable, "-m", "skytwin_desktop", "connect", connector], env=env, check=True,
                            stdout=subprocess.DEVNULL, timeout=120)
         seed_rules(env)
+        if os.environ.get("SCENE") == "working":
+            seed_working(env)
         if os.environ.get("SCENE") == "revoked":
             sandbox.revoke_grant("gmail.modify")
             sandbox.expire_access_tokens()

@@ -67,17 +67,24 @@ class ActivityItem:
     action_id: int | None = None
     """The action record, when the decision let it run (what `undo` takes)."""
     undoable: bool = False
+    explanation: str = ""
+    """The twin's own reason for proposing it."""
 
     def to_json(self) -> dict[str, Any]:
         return {"id": self.id, "at": iso_utc(self.at), "kind": self.kind, "target": self.target,
                 "outcome": self.outcome, "why": self.why, "decided_by": self.decided_by,
-                "action_id": self.action_id, "undoable": self.undoable}
+                "action_id": self.action_id, "undoable": self.undoable, "explanation": self.explanation}
+
+
+def _explanation(stored: object) -> str:
+    """The proposer's reason, from an approval's or action record's stored action."""
+    action = stored.get("action") if isinstance(stored, dict) else None
+    return str(action.get("explanation", "")) if isinstance(action, dict) else ""
 
 
 def _pending_item(row: Approval) -> PendingItem:
-    action = row.action.get("action", {}) if isinstance(row.action, dict) else {}
     return PendingItem(row.id, row.action_kind, row.target, row.reason, row.decided_by, row.confirmation,
-                       row.expires_at, row.status, row.urgency, str(action.get("explanation", "")))
+                       row.expires_at, row.status, row.urgency, _explanation(row.action))
 
 
 _APPROVAL_OUTCOME = {ApprovalStatus.PENDING.value: "waiting for you", ApprovalStatus.APPROVED.value: "you approved it",
@@ -175,11 +182,13 @@ class Intents:
             items = []
             for entry in entries:
                 record = records.get(entry.id)
+                approval = queued.get(entry.action_key or "")
+                stored = record.action if record else approval.action if approval else None
                 items.append(ActivityItem(
-                    entry.decided_at, entry.action_kind, entry.target,
-                    _outcome(entry, record, queued.get(entry.action_key or "")), entry.message, entry.id,
-                    entry.decided_by, record.id if record else None,
-                    bool(record and record.state == ActionState.DONE.value and record.action_kind in UNDOABLE)))
+                    entry.decided_at, entry.action_kind, entry.target, _outcome(entry, record, approval),
+                    entry.message, entry.id, entry.decided_by, record.id if record else None,
+                    bool(record and record.state == ActionState.DONE.value and record.action_kind in UNDOABLE),
+                    _explanation(stored)))
             return items
 
     def approve(self, approval_id: int) -> str:

@@ -54,8 +54,8 @@ def test_pending_list_says_what_why_and_until_when(setup):
     queue(context, action("archive_email", key="sig-1:archive_email"))
     window.reload()
     text = window.pending.item(0).text()
-    assert "archive_email → msg-1" in text and "Just watch" in text and "decided by: tier" in text
-    assert "Expires 2026-03-15T09:30:00.000Z" in text
+    assert "archive email → msg-1" in text and "Just watch" in text and "decided by: tier" in text
+    assert "Expires Sun 15 Mar 09:30 UTC" in text
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ import threading
 
 import pytest
 
-from skytwin_desktop.ui.notify import RECONNECT, DBusNotifier
+from skytwin_desktop.ui.notify import OPEN_APPROVALS, RECONNECT, DBusNotifier
 from tests.support.fake_notifications import FakeNotificationService, start_private_bus
 
 
@@ -59,3 +59,16 @@ def test_notify_replace_close_and_click(bus):
 def test_no_notification_service_means_the_tray_fallback(monkeypatch, tmp_path):
     monkeypatch.setenv("DBUS_SESSION_BUS_ADDRESS", f"unix:path={tmp_path}/no-bus-here")
     assert DBusNotifier.connect(on_action=lambda *a: None, on_closed=lambda tag: None) is None
+
+
+def test_batch_notice_is_ordinary_and_quitting_closes_what_is_still_shown(bus):
+    notifier = DBusNotifier.connect(on_action=lambda *a: None, on_closed=lambda tag: None)
+    assert notifier is not None
+    notifier.show("reauth-gmail", "Gmail needs reconnecting", "Revoked.", actions=((RECONNECT, "Reconnect Gmail"),))
+    notifier.show("approvals", "2 actions wait for your approval", "One\nTwo",
+                  actions=((OPEN_APPROVALS, "Open Approvals"),), persistent=False)
+    (_, _, warning_id), (_, batch, batch_id) = bus.notified
+    hints, expire = batch[6], batch[7]
+    assert hints["urgency"] == ("y", 1) and "resident" not in hints and expire == -1, "normal, may expire"
+    notifier.shutdown()
+    assert sorted(bus.closed) == sorted([warning_id, batch_id]), "no dead Reconnect button left behind"

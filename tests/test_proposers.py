@@ -106,8 +106,12 @@ def test_parse_sender_labels_rejects_bad_line(line):
 def test_direct_question_from_a_person_is_escalated():
     (proposal,) = propose(email("q1", **QUESTION), SETTINGS)
     assert proposal.action.kind == "escalate_to_user" and proposal.action.key == "gmail:q1:escalate_to_user"
-    assert proposal.risk.relationship is RiskTier.MODERATE and proposal.action.provenance is UNTRUSTED
+    assert proposal.risk.overall is RiskTier.LOW, "telling the person changes nothing"
+    assert proposal.action.provenance is UNTRUSTED
     assert dict(proposal.action.params) == {"message_id": "q1"}
+    decision = PolicyEvaluator(operator_paused=False).evaluate(
+        proposal.action, PolicySettings(), "high_autonomy", proposal.risk, NOW)
+    assert decision.requires_approval and decision.reason_code == "escalation", "it is the person's to answer"
 
 
 @pytest.mark.parametrize("overrides", [

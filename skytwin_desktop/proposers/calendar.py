@@ -50,7 +50,7 @@ def answer_conflict(signal: EventSignal, settings: ProposerSettings) -> Proposal
     return make(ActionKind.ESCALATE_TO_USER, Connector.CALENDAR, signal.event_id, target=_describe(signal),
                 explanation=f"This invitation clashes with {clashes}, and only you can choose.",
                 domain=_domain(signal), reversible=True, provenance=Provenance.UNTRUSTED_EXTERNAL,
-                risk=RiskAssessment(relationship=RiskTier.MODERATE), urgency=Urgency.NORMAL,
+                risk=RiskAssessment(), urgency=Urgency.NORMAL,
                 event_id=signal.event_id)
 
 

@@ -7,7 +7,7 @@ import re
 
 from skytwin_desktop.connectors.signals import EmailSignal
 from skytwin_desktop.domain import ActionKind, Connector, Urgency
-from skytwin_desktop.policy import Provenance, RiskAssessment, RiskTier
+from skytwin_desktop.policy import Provenance, RiskAssessment
 from skytwin_desktop.proposers.common import Proposal, ProposerSettings, make, matches
 
 BULK_PRECEDENCE = frozenset({"bulk", "list", "junk"})
@@ -72,7 +72,8 @@ def label_marked_sender(signal: EmailSignal, settings: ProposerSettings) -> Prop
 
 def escalate_reply_needed(signal: EmailSignal, settings: ProposerSettings) -> Proposal | None:
     """A person wrote to you directly and asks something: that is yours to answer (the twin never
-    replies on its own: sending cannot be undone)."""
+    replies on its own: sending cannot be undone). Telling you changes nothing, so its risk is low;
+    the fixed escalation rule makes it wait for you."""
     if "INBOX" not in signal.labels or "UNREAD" not in signal.labels or is_automated(signal):
         return None
     if not signal.sender or signal.sender in settings.own_addresses:
@@ -84,8 +85,7 @@ def escalate_reply_needed(signal: EmailSignal, settings: ProposerSettings) -> Pr
     return make(ActionKind.ESCALATE_TO_USER, Connector.GMAIL, signal.message_id, target=_describe(signal),
                 explanation=f"{signal.sender_name or signal.sender} wrote to you and seems to expect a reply.",
                 domain=signal.sender_domain, reversible=True, provenance=Provenance.UNTRUSTED_EXTERNAL,
-                risk=RiskAssessment(relationship=RiskTier.MODERATE), urgency=Urgency.NORMAL,
-                message_id=signal.message_id)
+                risk=RiskAssessment(), urgency=Urgency.NORMAL, message_id=signal.message_id)
 
 
 RULES = (archive_newsletter, label_marked_sender, escalate_reply_needed)

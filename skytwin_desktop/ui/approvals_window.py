@@ -3,6 +3,7 @@ with Approve and Reject, and the activity list of recent decisions, each with it
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Protocol
 
 from PySide6.QtCore import Qt, Signal
@@ -20,7 +21,6 @@ from PySide6.QtWidgets import (
 )
 
 from skytwin_desktop.intents import ActivityItem, PendingItem
-from skytwin_desktop.store.types import iso_utc
 from skytwin_desktop.ui.background import Background
 
 
@@ -32,16 +32,21 @@ class ApprovalsSource(Protocol):
     def undo(self, action_id: int) -> str: ...
 
 
+def _when(moment: datetime) -> str:
+    return f"{moment.astimezone(UTC):%a %d %b %H:%M} UTC"
+
+
 def describe_pending(item: PendingItem) -> str:
     twice = " · needs two confirmations" if item.confirmation == "dual" else ""
     proposed = f"\nThe twin's reason: {item.explanation}" if item.explanation else ""
-    return (f"{item.kind} → {item.target}{proposed}\nWhy it waits: {item.reason} (decided by: {item.decided_by})\n"
-            f"Expires {iso_utc(item.expires_at)}{twice}")
+    return (f"{item.kind.replace('_', ' ')} → {item.target}{proposed}\n"
+            f"Why it waits: {item.reason} (decided by: {item.decided_by})\nExpires {_when(item.expires_at)}{twice}")
 
 
 def describe_activity(item: ActivityItem) -> str:
     action = f" · action #{item.action_id}" if item.action_id else ""
-    return (f"{iso_utc(item.at)} · {item.kind} → {item.target}: {item.outcome}{action}\n"
+    proposed = f"\nThe twin's reason: {item.explanation}" if item.explanation else ""
+    return (f"{_when(item.at)} · {item.kind.replace('_', ' ')} → {item.target}\n{item.outcome}{action}{proposed}\n"
             f"Why: {item.why} (decided by: {item.decided_by})")
 
 
@@ -64,6 +69,7 @@ class ApprovalsWindow(QWidget):
         box = QVBoxLayout(pending_tab)
         self.pending = QListWidget(objectName="pending")
         self.pending.setWordWrap(True)
+        self.pending.setAlternatingRowColors(True)
         box.addWidget(self.pending)
         row = QHBoxLayout()
         self.approve_button = QPushButton("&Approve", objectName="approve")
@@ -79,6 +85,7 @@ class ApprovalsWindow(QWidget):
         box = QVBoxLayout(activity_tab)
         self.activity = QListWidget(objectName="activity")
         self.activity.setWordWrap(True)
+        self.activity.setAlternatingRowColors(True)
         box.addWidget(self.activity)
         row = QHBoxLayout()
         self.undo_button = QPushButton("&Undo", objectName="undo")
@@ -110,6 +117,8 @@ class ApprovalsWindow(QWidget):
             entry = QListWidgetItem(describe_activity(item))
             entry.setData(Qt.ItemDataRole.UserRole, item)
             self.activity.addItem(entry)
+        if self.activity.count():
+            self.activity.setCurrentRow(0)
         self._enable()
 
     def _enable(self) -> None:

@@ -75,6 +75,12 @@ class DBusNotifier:
             self._call("CloseNotification", "u", (server_id,))
 
     def shutdown(self) -> None:
+        """Close our notifications first: their buttons would do nothing once the app is gone."""
+        for tag in list(self._ids):
+            try:
+                self.close(tag)
+            except Exception as exc:
+                log.info("Could not close a notification at exit (%s)", type(exc).__name__)
         self._stop.set()
         self._listener.join(timeout=2)
         self._send.close()
