@@ -64,16 +64,13 @@ dbus-run-session -- bash -euo pipefail -c '
   xdotool windowsize "$win" 640 520; sleep 1
   import -window "$win" docs/approvals-window.png
   xdotool windowfocus --sync "$win" key alt+c; sleep 0.7
-  xdotool windowfocus --sync "$win" key Down; sleep 0.5
+  xdotool windowfocus --sync "$win" key Tab Down; sleep 0.5
   import -window "$win" docs/approvals-activity.png
   end_scene
 
-  # The icons on a light panel (tint2 is dark by default).
+  # The icons on a light panel: the default tint2 theme with a light background (docs/tint2-light.rc).
   pkill tint2 || true
-  printf "%s\n" "rounded = 0" "border_width = 1" "background_color = #f4f4f4 100" "border_color = #d0d0d0 100" \
-    "panel_items = S" "panel_size = 100% 32" "panel_position = bottom right horizontal" "panel_background_id = 1" \
-    "systray_padding = 6 4 6" "systray_background_id = 0" "systray_icon_size = 24" > /tmp/skytwin-tint2-light.rc
-  tint2 -c /tmp/skytwin-tint2-light.rc >/tmp/skytwin-tint2.log 2>&1 &
+  tint2 -c docs/tint2-light.rc >/tmp/skytwin-tint2.log 2>&1 &
   wait_for 30 grep -q "systray started" /tmp/skytwin-tint2.log
   scene SCENE=healthy
   import -window root -crop 200x40+700+560 +repage docs/tray-light-listening.png
