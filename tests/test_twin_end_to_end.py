@@ -22,7 +22,7 @@ from skytwin_desktop.intents import Intents
 from skytwin_desktop.sandbox import GoogleSandbox
 from skytwin_desktop.store import users
 from skytwin_desktop.store.models import ActionRecord, Approval, DecisionLogEntry, FeedbackEventRow, TierChangeRow
-from skytwin_desktop.store.policy import set_tier
+from skytwin_desktop.store.policy import load_policy_settings, set_tier
 from skytwin_desktop.twin.executor import Executor
 from skytwin_desktop.twin.pipeline import Twin
 
@@ -359,3 +359,36 @@ def test_pause_is_not_bypassed_by_a_restart_resolving_half_done_work(google, app
     report = app.twin.process_inbox()
     assert report.executed == 0 and report.queued == 1
     assert modifies(google, message) == 0 and records(app)[0].state == "queued"
+
+
+def test_declining_is_irreversible_waits_even_at_full_autopilot_and_cannot_be_undone(google, app):
+    """No proposer declines on its own; when a decline is proposed it waits, and once approved it
+    really changes the answer at Google and refuses an undo (the organiser was told)."""
+    from skytwin_desktop.domain import ActionKind
+    from skytwin_desktop.policy import Provenance, RiskAssessment
+    from skytwin_desktop.proposers.common import make
+    from skytwin_desktop.store.approvals import enqueue
+
+    tier(app, "high_autonomy")
+    start = datetime.now(UTC).replace(microsecond=0) + timedelta(days=3)
+    event = google.add_event({"summary": "Vendor pitch", "organizer": {"email": "sales@vendor.example"},
+                              "start": start, "end": start + timedelta(hours=1),
+                              "attendees": [{"email": "sales@vendor.example", "organizer": True},
+                                            {"email": "ada@example.com", "self": True,
+                                             "responseStatus": "needsAction"}]})
+    proposal = make(ActionKind.DECLINE_INVITE, CALENDAR, event, target='"Vendor pitch"', explanation="Not for you.",
+                    domain="vendor.example", reversible=False, provenance=Provenance.UNTRUSTED_EXTERNAL,
+                    risk=RiskAssessment(), event_id=event, response="declined")
+    with app.session() as session:
+        logged = app.gate.decide(session, app.user_id, proposal.action, settings=load_policy_settings(session, app.user_id),
+                                 trust_tier="high_autonomy", risk=proposal.risk, now=app.clock())
+        assert logged.decision.requires_approval and not logged.decision.auto_execute
+        row, _ = enqueue(session, app.user_id, proposal.action, proposal.risk, logged.decision,
+                         urgency="normal", now=app.clock())
+        approval_id = row.id
+    assert Intents(app).approve(approval_id) == "Approved. Your answer is now 'declined'"
+    own = [a for a in google.event(event)["attendees"] if a.get("self")]
+    assert own[0]["responseStatus"] == "declined"
+    (record,) = records(app)
+    with pytest.raises(InputError, match="cannot be undone"):
+        Intents(app).undo(record.id)

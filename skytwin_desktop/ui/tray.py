@@ -271,7 +271,7 @@ def quit_on_signals(app: QApplication) -> None:
     for number in (signal.SIGTERM, signal.SIGINT):
         signal.signal(number, request_quit)
     wake = QTimer(app)
-    wake.start(1000)
+    wake.start(250)  # a quarter second at most before a signal is seen
     wake.timeout.connect(lambda: None)
 
 
