@@ -15,7 +15,6 @@ is an exit within 2 s either way. It reports whether that is met and always exit
 
 from __future__ import annotations
 
-import os
 import signal
 import statistics
 import subprocess
@@ -28,6 +27,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # run from a checkout without installing
 
 from skytwin_desktop.sandbox import GoogleSandbox  # noqa: E402
+from tests.support.connected_app import connected_environment  # noqa: E402
 
 RUNS = 3
 TARGET_SECONDS = 2.0
@@ -66,15 +66,7 @@ def quit_time(sandbox: GoogleSandbox, env: dict[str, str], log: Path, stall: boo
 def main() -> int:
     with tempfile.TemporaryDirectory(prefix="skytwin-quit-") as folder, GoogleSandbox() as sandbox:
         data = Path(folder)
-        env = dict(os.environ, QT_QPA_PLATFORM="offscreen", SKYTWIN_DATA_DIR=str(data),
-                   SKYTWIN_GOOGLE_API_ROOT=sandbox.url,
-                   SKYTWIN_GOOGLE_CLIENT_SECRETS=str(sandbox.write_client_secrets(data / "client.json")),
-                   PYTHON_KEYRING_BACKEND="keyrings.alt.file.PlaintextKeyring",
-                   BROWSER=f"{sys.executable} {ROOT / 'tests' / 'support' / 'fake_browser.py'} %s",
-                   SKYTWIN_POLL_INTERVAL="5")
-        for connector in ("gmail", "calendar"):
-            subprocess.run([sys.executable, "-m", "skytwin_desktop", "connect", connector], env=env, check=True,
-                           stdout=subprocess.DEVNULL, timeout=120)
+        env = connected_environment(sandbox, data, QT_QPA_PLATFORM="offscreen")
         log = data / "logs" / "skytwin.log"
         idle = [quit_time(sandbox, env, log, stall=False) for _ in range(RUNS)]
         busy = [quit_time(sandbox, env, log, stall=True) for _ in range(RUNS)]

@@ -13,9 +13,11 @@ import subprocess
 import sys
 from pathlib import Path
 
-from skytwin_desktop.sandbox import GoogleSandbox
-
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from skytwin_desktop.sandbox import GoogleSandbox  # noqa: E402
+from tests.support.connected_app import connected_environment  # noqa: E402
 
 
 def seed_rules(env: dict[str, str]) -> None:
@@ -54,17 +56,8 @@ def seed_working(env: dict[str, str]) -> None:
 
 
 def main() -> None:
-    data = Path(os.environ["SKYTWIN_DATA_DIR"])
     with GoogleSandbox() as sandbox:
-        env = dict(os.environ,
-                   SKYTWIN_GOOGLE_API_ROOT=sandbox.url,
-                   SKYTWIN_GOOGLE_CLIENT_SECRETS=str(sandbox.write_client_secrets(data / "client.json")),
-                   PYTHON_KEYRING_BACKEND="keyrings.alt.file.PlaintextKeyring",
-                   BROWSER=f"{sys.executable} {ROOT / 'tests' / 'support' / 'fake_browser.py'} %s",
-                   SKYTWIN_POLL_INTERVAL="5")
-        for connector in ("gmail", "calendar"):
-            subprocess.run([sys.executable, "-m", "skytwin_desktop", "connect", connector], env=env, check=True,
-                           stdout=subprocess.DEVNULL, timeout=120)
+        env = connected_environment(sandbox, Path(os.environ["SKYTWIN_DATA_DIR"]))
         seed_rules(env)
         if os.environ.get("SCENE") == "working":
             seed_working(env)
