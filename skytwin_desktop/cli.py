@@ -27,6 +27,8 @@ from skytwin_desktop.store import users
 from skytwin_desktop.store.types import iso_utc
 
 PROG = "skytwin-desktop"
+MAX_ID = 2**63 - 1
+"""The largest id SQLite stores."""
 log = logging.getLogger(__name__)
 
 
@@ -88,8 +90,8 @@ def _positive_id(text: str) -> int:
         value = int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{text!r} must be 1 or more")
+    if not 1 <= value <= MAX_ID:
+        raise argparse.ArgumentTypeError(f"{text!r} must be from 1 to {MAX_ID}")
     return value
 
 
@@ -220,12 +222,10 @@ def _poll_once(context: AppContext, _args: argparse.Namespace) -> int:
 
 def _approvals(context: AppContext, args: argparse.Namespace) -> int:
     intents = Intents(context)
-    if args.verb == "approve":
-        print(f"#{args.id}: {intents.approve(args.id)}")
-        return 0
-    if args.verb == "reject":
-        print(f"#{args.id}: {intents.reject(args.id, args.note)}")
-        return 0
+    if args.verb in ("approve", "reject"):
+        answer = intents.approve(args.id) if args.verb == "approve" else intents.reject(args.id, args.note)
+        print(f"#{args.id}: {answer}")
+        return 0 if answer.ok else 1
     items = intents.approvals(include_answered=args.all)
     if args.json:
         print(json.dumps([item.to_json() for item in items], indent=2))
@@ -264,8 +264,9 @@ def _tier(context: AppContext, args: argparse.Namespace) -> int:
 
 
 def _undo(context: AppContext, args: argparse.Namespace) -> int:
-    print(f"Action #{args.id}: {Intents(context).undo(args.id)}")
-    return 0
+    answer = Intents(context).undo(args.id)
+    print(f"Action #{args.id}: {answer}")
+    return 0 if answer.ok else 1
 
 
 def has_display(environ: Mapping[str, str]) -> bool:

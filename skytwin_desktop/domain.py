@@ -98,4 +98,8 @@ class ActionState(StrEnum):
     FAILED = "failed"
     QUEUED = "queued"
     """Not run after all (a pause arrived mid-batch): it went to Approvals."""
+    REFUSED = "refused"
+    """Not run after all: judged again (settings changed) and refused."""
+    UNDOING = "undoing"
+    """Being reversed; like `started`, resolved by looking at Google after a crash."""
     UNDONE = "undone"

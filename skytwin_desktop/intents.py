@@ -21,6 +21,7 @@ from skytwin_desktop.store.erase import erase_person
 from skytwin_desktop.store.models import ActionRecord, Approval, DecisionLogEntry
 from skytwin_desktop.store.types import iso_utc
 from skytwin_desktop.twin.handlers import UNDOABLE
+from skytwin_desktop.twin.pipeline import Answer
 
 
 def parse_tier(name: str) -> TrustTier:
@@ -91,13 +92,15 @@ _APPROVAL_OUTCOME = {ApprovalStatus.PENDING.value: "waiting for you", ApprovalSt
                      ApprovalStatus.REJECTED.value: "you rejected it", ApprovalStatus.EXPIRED.value: "expired unanswered"}
 _RECORD_OUTCOME = {ActionState.DONE.value: "done", ActionState.FAILED.value: "failed",
                    ActionState.STARTED.value: "in progress", ActionState.UNDONE.value: "undone",
-                   ActionState.QUEUED.value: "sent to Approvals instead"}
+                   ActionState.UNDOING.value: "being undone", ActionState.QUEUED.value: "sent to Approvals instead",
+                   ActionState.REFUSED.value: "refused when judged again"}
 
 
 def _outcome(entry: DecisionLogEntry, record: ActionRecord | None, approval: Approval | None) -> str:
     if record is not None:
         state = _RECORD_OUTCOME[record.state]
-        return f"{state}: {record.detail}" if record.detail and record.state != ActionState.QUEUED.value else state
+        quiet = (ActionState.QUEUED.value, ActionState.REFUSED.value)
+        return f"{state}: {record.detail}" if record.detail and record.state not in quiet else state
     if not entry.allowed:
         return "refused"
     if entry.requires_approval:
@@ -191,14 +194,14 @@ class Intents:
                     _explanation(stored)))
             return items
 
-    def approve(self, approval_id: int) -> str:
+    def approve(self, approval_id: int) -> Answer:
         """Approve and carry out: network work, so the windows call it off the GUI thread."""
         return self.context.twin.approve(approval_id)
 
-    def reject(self, approval_id: int, note: str | None) -> str:
+    def reject(self, approval_id: int, note: str | None) -> Answer:
         return self.context.twin.reject(approval_id, note)
 
-    def undo(self, action_id: int) -> str:
+    def undo(self, action_id: int) -> Answer:
         """Network work too: off the GUI thread."""
         return self.context.twin.undo(action_id)
 

@@ -149,3 +149,14 @@ def test_activity_list_explains_every_decision(setup):
     lines = [window.activity.item(i).text() for i in range(window.activity.count())]
     assert "refused" in lines[0] and "never spends money" in lines[0]
     assert "asked you" in lines[1] and "decided by: tier" in lines[1]
+
+
+def test_rejecting_what_was_answered_elsewhere_says_so_and_refreshes(setup, monkeypatch):
+    context, window, controller = setup
+    approval = queue(context, action(key="sig-9:archive_email"))
+    window.reload()
+    Intents(context).reject(approval, "from the terminal")  # the CLI answered first
+    monkeypatch.setattr(window, "ask_note", lambda: ("", True))
+    window.reject_button.click()
+    assert "already rejected" in window.message.text()
+    assert window.pending.count() == 0

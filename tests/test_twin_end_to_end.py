@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -24,7 +25,7 @@ from skytwin_desktop.store import users
 from skytwin_desktop.store.models import ActionRecord, Approval, DecisionLogEntry, FeedbackEventRow, TierChangeRow
 from skytwin_desktop.store.policy import load_policy_settings, set_tier
 from skytwin_desktop.twin.executor import Executor
-from skytwin_desktop.twin.pipeline import Twin
+from skytwin_desktop.twin.pipeline import Answer, Twin
 
 GMAIL, CALENDAR = Connector.GMAIL, Connector.CALENDAR
 NEWSLETTER = {"List-Unsubscribe": "<mailto:leave@news.example>", "List-Id": "<weekly.news.example>"}
@@ -108,12 +109,12 @@ def test_at_observer_it_waits_then_approve_archives_and_undo_brings_it_back(goog
     assert waiting.decided_by == "tier" and waiting.action_kind == "archive_email"
 
     intents = Intents(app)
-    assert intents.approve(waiting.id).startswith("Approved. Archived")
+    assert intents.approve(waiting.id) == Answer(True, "Approved. Archived")
     assert "INBOX" not in labels(google, message) and modifies(google, message) == 1
     (record,) = records(app)
     assert record.state == "done" and record.approval_id == waiting.id
 
-    assert intents.undo(record.id) == "Undone: Moved back to the inbox."
+    assert intents.undo(record.id) == Answer(True, "Undone: Moved back to the inbox.")
     assert "INBOX" in labels(google, message) and modifies(google, message) == 2
     with app.session() as session:
         assert session.get(ActionRecord, record.id).state == "undone"
@@ -250,7 +251,7 @@ def test_mail_from_a_marked_sender_gets_its_label(google, app):
     assert "Label_1" in labels(google, message) and "INBOX" in labels(google, message)
 
 
-def test_a_revoked_grant_during_execution_marks_gmail_for_reconnecting(google, app):
+def test_a_revoked_grant_during_execution_waits_for_the_reconnect_then_runs(google, app):
     tier(app, "low_autonomy")
     app.connectors.poll(GMAIL)
     message = newsletter(google)
@@ -258,9 +259,18 @@ def test_a_revoked_grant_during_execution_marks_gmail_for_reconnecting(google, a
     google.revoke_grant("gmail")
     google.expire_access_tokens()
     report = app.twin.process_inbox()
-    assert report.failed == 1 and "INBOX" in labels(google, message)
+    assert report.failed == 0 and report.executed == 0 and "INBOX" in labels(google, message)
     assert Intents(app).report().connectors[GMAIL].status == HealthStatus.NEEDS_REAUTH.value
     assert Intents(app).report().connectors[CALENDAR].status == HealthStatus.CONNECTED.value
+    (record,) = records(app)
+    assert record.state == "started" and record.detail.startswith("Waiting") and record.attempts == 0
+    tried = modifies(google, message)  # the refused attempt, if the request got that far
+    app.twin.process_inbox()  # still broken: nothing is tried again, nothing is lost
+    assert modifies(google, message) == tried and records(app)[0].state == "started"
+    app.connectors.connect(GMAIL)
+    report = app.twin.process_inbox()
+    assert report.executed == 1 and modifies(google, message) == tried + 1
+    assert "INBOX" not in labels(google, message)
 
 
 def test_signals_are_decided_once_even_when_polled_again(google, app):
@@ -336,8 +346,8 @@ def test_undo_refuses_what_cannot_be_undone(google, app):
     cycle(app)
     (waiting,) = pending(app)
     assert waiting.action_kind == "escalate_to_user"
-    message = Intents(app).approve(waiting.id)
-    assert "Noted" in message
+    answer = Intents(app).approve(waiting.id)
+    assert answer.ok and "Noted" in answer.message
     (record,) = records(app)
     with pytest.raises(InputError, match="cannot be undone"):
         Intents(app).undo(record.id)
@@ -386,9 +396,155 @@ def test_declining_is_irreversible_waits_even_at_full_autopilot_and_cannot_be_un
         row, _ = enqueue(session, app.user_id, proposal.action, proposal.risk, logged.decision,
                          urgency="normal", now=app.clock())
         approval_id = row.id
-    assert Intents(app).approve(approval_id) == "Approved. Your answer is now 'declined'"
+    assert Intents(app).approve(approval_id) == Answer(True, "Approved. Your answer is now 'declined'")
     own = [a for a in google.event(event)["attendees"] if a.get("self")]
     assert own[0]["responseStatus"] == "declined"
     (record,) = records(app)
     with pytest.raises(InputError, match="cannot be undone"):
         Intents(app).undo(record.id)
+
+
+def held(release: threading.Event, entered: threading.Event):
+    """Wraps a real handler so that its call waits until the test lets it go."""
+    def wrap(handler):
+        def run(action):
+            entered.set()
+            assert release.wait(30)
+            return handler(action)
+        return run
+    return wrap
+
+
+def test_an_approval_being_carried_out_is_not_taken_up_by_a_pass_beside_it(google, app):
+    message = newsletter(google)
+    cycle(app)
+    (waiting,) = pending(app)
+    entered, release = threading.Event(), threading.Event()
+    ui_twin = twin_with(app, held(release, entered))  # the approvals window's background thread
+    answers = []
+    worker = threading.Thread(target=lambda: answers.append(ui_twin.approve(waiting.id)))
+    worker.start()
+    assert entered.wait(30)
+    report = app.twin.process_inbox()  # the scheduler's pass while the approval is mid-call
+    release.set()
+    worker.join(30)
+    assert report.resolved == 0 and answers[0].ok
+    assert modifies(google, message) == 1
+
+
+def test_another_process_never_runs_what_the_app_is_carrying_out(google, app):
+    tier(app, "low_autonomy")
+    message = newsletter(google)
+    app.connectors.poll(GMAIL)
+    entered, release = threading.Event(), threading.Event()
+    tray = threading.Thread(target=twin_with(app, held(release, entered)).process_inbox)
+    tray.start()
+    assert entered.wait(30)
+    other = run_cli("poll-once")  # a second process, while the tray is mid-call
+    release.set()
+    tray.join(30)
+    assert other.returncode == 0, other.stderr
+    assert modifies(google, message) == 1 and records(app)[0].state == "done"
+
+
+def test_paused_mid_batch_then_approved_runs_once(google, app):
+    tier(app, "low_autonomy")
+    message = newsletter(google)
+
+    def pause_first(handler):
+        def run(action):
+            Intents(app).set_pause(True, None)
+            raise Crash  # dies right after the pause, before the call
+        return run
+
+    with pytest.raises(Crash):
+        cycle(app, twin_with(app, pause_first))
+    app.twin.process_inbox()  # the restart, still paused: it goes to Approvals
+    (waiting,) = pending(app)
+    assert records(app)[0].state == "queued"
+    answer = Intents(app).approve(waiting.id)
+    assert answer.ok, answer.message
+    assert modifies(google, message) == 1 and records(app)[0].state == "done"
+    assert records(app)[0].approval_id == waiting.id
+
+
+def test_a_double_undo_reverses_once_and_counts_once(google, app):
+    tier(app, "low_autonomy")
+    message = newsletter(google)
+    cycle(app)
+    (record,) = records(app)
+    entered, release = threading.Event(), threading.Event()
+    first = twin_with(app, held(release, entered))
+    answers = []
+    worker = threading.Thread(target=lambda: answers.append(first.undo(record.id)))
+    worker.start()
+    assert entered.wait(30)
+    with pytest.raises(InputError, match="being worked on|being undone"):
+        Intents(app).undo(record.id)
+    other = run_cli("undo", str(record.id))  # and from another process
+    assert other.returncode == 2 and "being undone" in other.stderr
+    release.set()
+    worker.join(30)
+    assert answers[0].ok and modifies(google, message) == 2  # the archive and one undo
+    with app.session() as session:
+        assert [row.kind for row in session.scalars(select(FeedbackEventRow))] == ["undone"]
+
+
+def test_a_missing_label_fails_in_words_without_retrying_forever(google, app):
+    tier(app, "low_autonomy")
+    Intents(app).save_setting("sender_labels", ["shop.example = Invoices"])
+    google.deliver({"from": "orders@shop.example", "subject": "Your order", "body": "Thanks."})
+    report = cycle(app)
+    assert report.failed == 1
+    (record,) = records(app)
+    assert record.state == "failed" and "no Gmail label 'Invoices'" in record.detail
+    assert Intents(app).report().connectors[GMAIL].status == HealthStatus.CONNECTED.value
+
+
+def test_a_signal_that_breaks_a_proposer_is_passed_over(google, app):
+    from skytwin_desktop.store.models import SignalInboxRow
+
+    newsletter(google)
+    app.connectors.poll(GMAIL)
+    with app.session() as session:
+        session.add(SignalInboxRow(user_id=app.user_id, connector_name="calendar", signal_id="odd",
+                                   payload={"event_id": "odd", "summary": None, "status": "confirmed",
+                                            "organizer": "x@y.example", "start": None, "end": None,
+                                            "attendees": [], "self_response": "needsAction",
+                                            "conflicts": ["a"]}))
+    report = app.twin.process_inbox()
+    assert report.signals == 2 and report.queued == 1
+    app.twin.process_inbox()
+    with app.session() as session:
+        assert session.scalars(select(SignalInboxRow)).all() == []
+
+
+def test_the_cli_exits_non_zero_when_nothing_was_done(google, app):
+    newsletter(google)
+    cycle(app)
+    (waiting,) = pending(app)
+    app.connectors.disconnect(GMAIL)
+    done = run_cli("approvals", "approve", str(waiting.id))
+    assert done.returncode == 1 and "not carried out yet" in done.stdout
+    app.connectors.connect(GMAIL)
+    app.twin.process_inbox()  # reconnected: the approved action is carried out now
+    assert records(app)[0].state == "done"
+    huge = run_cli("undo", str(2**70))
+    assert huge.returncode == 2 and huge.stderr.count("\n") == 1 and "must be from 1" in huge.stderr
+
+
+def test_requeued_work_keeps_its_urgency(google, app):
+    tier(app, "low_autonomy")
+    newsletter(google)
+
+    def pause_first(handler):
+        def run(action):
+            Intents(app).set_pause(True, None)
+            raise Crash
+        return run
+
+    with pytest.raises(Crash):
+        cycle(app, twin_with(app, pause_first))
+    app.twin.process_inbox()
+    (waiting,) = pending(app)
+    assert waiting.urgency == "low", "a newsletter waits three days, as when it was first queued"

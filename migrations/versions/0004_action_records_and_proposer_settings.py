@@ -33,7 +33,9 @@ def upgrade() -> None:
     sa.Column('finished_at', TIMESTAMP, nullable=True),
     sa.Column('detail', sa.String(length=500), nullable=True),
     sa.Column('undone_at', TIMESTAMP, nullable=True),
-    sa.CheckConstraint("state IN ('started', 'done', 'failed', 'queued', 'undone')", name=op.f('ck_action_records_state')),
+    sa.Column('owner_pid', sa.Integer(), nullable=True),
+    sa.Column('lease_until', TIMESTAMP, nullable=True),
+    sa.CheckConstraint("state IN ('started', 'done', 'failed', 'queued', 'refused', 'undoing', 'undone')", name=op.f('ck_action_records_state')),
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_action_records_user_id_users'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_action_records')),
     sa.UniqueConstraint('user_id', 'action_key', name='uq_action_records_user_action')

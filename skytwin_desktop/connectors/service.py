@@ -177,8 +177,10 @@ class ConnectorService:
                                        if status is HealthStatus.DISABLED else f"{connector.title} needs reconnecting")
             try:
                 return work(self._http_for(connector))
+            except KeyringUnavailable as exc:  # the keyring may unlock later: try again then
+                raise ConnectorFailure(Failure(False, "keyring_unavailable"), str(exc)) from None
             except ConnectorFailure as exc:
-                if exc.failure.permanent:
+                if exc.failure.permanent and not self.stopping.is_set():
                     self._failed(connector, breaker.closed(), exc.failure, str(exc))
                 raise
 

@@ -14,7 +14,11 @@ from skytwin_desktop.connectors.http import ApiError, GoogleHttp
 from skytwin_desktop.twin.executor import connector_write
 
 
-class Gone(Exception):
+class CannotApply(Exception):
+    """This action cannot be carried out however often it is tried (the connector itself is fine)."""
+
+
+class Gone(CannotApply):
     """The message or event no longer exists at Google: there is nothing to act on."""
 
 

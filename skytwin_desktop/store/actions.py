@@ -4,15 +4,17 @@ records, and the settings its proposers read."""
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.dialects.sqlite import insert
 from sqlalchemy.orm import Session
 
-from skytwin_desktop.domain import ActionState, HealthStatus
+from skytwin_desktop.domain import ActionState, HealthStatus, Urgency
+from skytwin_desktop.errors import InputError
 from skytwin_desktop.policy import ProposedAction, RiskAssessment
 from skytwin_desktop.proposers import ProposerSettings
 from skytwin_desktop.store.models import (
@@ -26,6 +28,8 @@ from skytwin_desktop.store.models import (
 from skytwin_desktop.store.users import load_settings
 
 log = logging.getLogger(__name__)
+LEASE = timedelta(minutes=2)
+"""How long a process holds an action it is carrying out: longer than a call to Google can take."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,12 +39,15 @@ class InboxItem:
     payload: dict
 
 
-def take_inbox(session: Session, user_id: int, limit: int) -> list[InboxItem]:
-    """The oldest waiting signals, skipping (and clearing) any the ledger says were handled."""
+def take_inbox(session: Session, user_id: int, limit: int) -> list[InboxItem] | None:
+    """The oldest waiting signals, skipping (and clearing) any the ledger says were handled;
+    None when the inbox is empty."""
     rows = [InboxItem(*row) for row in session.execute(
         select(SignalInboxRow.connector_name, SignalInboxRow.signal_id, SignalInboxRow.payload)
         .where(SignalInboxRow.user_id == user_id)
         .order_by(SignalInboxRow.received_at, SignalInboxRow.signal_id).limit(limit))]
+    if not rows:
+        return None
     done: set[tuple[str, str]] = set()
     for name, ids in _by_connector(rows).items():
         done.update((name, signal_id) for signal_id in session.scalars(
@@ -82,12 +89,22 @@ def known_keys(session: Session, user_id: int, keys: list[str]) -> set[str]:
 
 
 def start_record(session: Session, user_id: int, action: ProposedAction, risk: RiskAssessment, *, now: datetime,
-                 decision_id: int | None, approval_id: int | None = None) -> ActionRecord:
-    """Record the action as `started` before anything is sent to Google."""
-    row = ActionRecord(user_id=user_id, action_key=action.key, action_kind=action.kind, target=action.target[:500],
-                       action={"action": action.to_json(), "risk": risk.to_json()}, state=ActionState.STARTED.value,
-                       decision_id=decision_id, approval_id=approval_id, started_at=now)
-    session.add(row)
+                 decision_id: int | None, approval_id: int | None = None,
+                 urgency: Urgency = Urgency.NORMAL) -> ActionRecord:
+    """Record the action as `started`, held by this process, before anything is sent to Google.
+    An action that already has a record (it went to Approvals mid-batch) reuses it."""
+    row = session.scalars(select(ActionRecord).where(ActionRecord.user_id == user_id,
+                                                     ActionRecord.action_key == action.key)).first()
+    if row is None:
+        row = ActionRecord(user_id=user_id, action_key=action.key, action_kind=action.kind,
+                           target=action.target[:500])
+        session.add(row)
+    elif row.state not in (ActionState.QUEUED.value, ActionState.REFUSED.value):
+        raise InputError(f"This action is already {row.state}; it is not run again.")
+    row.action = {"action": action.to_json(), "risk": risk.to_json(), "urgency": Urgency(urgency).value}
+    row.state, row.decision_id, row.approval_id = ActionState.STARTED.value, decision_id, approval_id
+    row.attempts, row.started_at, row.finished_at, row.detail = 0, now, None, None
+    row.owner_pid, row.lease_until = os.getpid(), now + LEASE
     session.flush()
     return row
 
@@ -96,10 +113,48 @@ def record_action(row: ActionRecord) -> tuple[ProposedAction, RiskAssessment]:
     return ProposedAction.from_json(row.action["action"]), RiskAssessment.from_json(row.action["risk"])
 
 
+def record_urgency(row: ActionRecord) -> Urgency:
+    return Urgency(row.action.get("urgency", Urgency.NORMAL.value))
+
+
+def claim(session: Session, user_id: int, record_id: int, *, states: tuple[ActionState, ...],
+          now: datetime) -> ActionRecord | None:
+    """Take a record for this process, unless another living process holds it and its lease runs
+    (threads of this process keep out of each other's way themselves). Transactions start with
+    BEGIN IMMEDIATE, so this read and write are one step for every process."""
+    row = get_record(session, user_id, record_id)
+    if row is None or row.state not in {state.value for state in states}:
+        return None
+    held = row.lease_until is not None and row.lease_until > now
+    if row.owner_pid not in (None, os.getpid()) and held and _alive(row.owner_pid):
+        return None
+    row.owner_pid, row.lease_until = os.getpid(), now + LEASE
+    session.flush()
+    return row
+
+
+def release(row: ActionRecord) -> None:
+    row.owner_pid = row.lease_until = None
+
+
+def _alive(pid: int) -> bool:
+    """Whether a process runs (POSIX); elsewhere assume so and let the lease decide."""
+    if os.name != "posix":
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 def unfinished(session: Session, user_id: int) -> list[ActionRecord]:
-    return list(session.scalars(select(ActionRecord).where(ActionRecord.user_id == user_id,
-                                                           ActionRecord.state == ActionState.STARTED.value)
-                                .order_by(ActionRecord.id)))
+    """Records a crash (or a wait for Google) may have left half-done: started, or being undone."""
+    return list(session.scalars(select(ActionRecord).where(
+        ActionRecord.user_id == user_id,
+        ActionRecord.state.in_((ActionState.STARTED.value, ActionState.UNDOING.value))).order_by(ActionRecord.id)))
 
 
 def get_record(session: Session, user_id: int, record_id: int) -> ActionRecord | None:

@@ -355,3 +355,8 @@ class ActionRecord(Base):
     detail: Mapped[str | None] = mapped_column(String(500))
     """What happened, in words (an error, or how a half-done record was resolved)."""
     undone_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    owner_pid: Mapped[int | None] = mapped_column(Integer)
+    """The process carrying it out (or undoing it) right now."""
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    """Until when that process has it; after that (or once that process is gone) another may
+    resolve it. Claimed with a compare-and-set, so two processes never run it both."""

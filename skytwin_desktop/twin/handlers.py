@@ -11,10 +11,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from skytwin_desktop.connectors.endpoints import GoogleEndpoints
-from skytwin_desktop.connectors.failures import ConnectorFailure, Failure
 from skytwin_desktop.connectors.http import GoogleHttp
 from skytwin_desktop.connectors.service import ConnectorService
-from skytwin_desktop.connectors.writers import CalendarWriter, GmailWriter
+from skytwin_desktop.connectors.writers import CalendarWriter, CannotApply, GmailWriter
 from skytwin_desktop.domain import ActionKind, Connector
 from skytwin_desktop.policy import ProposedAction, Provenance
 from skytwin_desktop.twin.executor import ExecutionRefused
@@ -87,8 +86,7 @@ class Handlers:
                 return "INBOX"
             found = GmailWriter(http, self.endpoints.gmail).label_id(label_name or "")
             if found is None:
-                raise ConnectorFailure(Failure(False, "label_missing"),
-                                       f"there is no Gmail label '{label_name}'; create it in Gmail")
+                raise CannotApply(f"there is no Gmail label '{label_name}'; create it in Gmail")
             return found
 
         # Archiving removes INBOX; labelling adds a label; undo does the opposite.

@@ -2,16 +2,18 @@
 logged) by the gate, and then it runs through the executor, waits in Approvals, or stops there.
 
 Idempotent across crashes: an action is recorded as `started` before its call to Google and
-finished after it. A record still `started` at the next run is resolved by asking Google whether
+finished after it. A record still `started` at the next pass is resolved by asking Google whether
 its effect is already there: if so it is marked done, otherwise it is judged again and run once.
+A record is held by one process at a time (its pid and a lease), and by one thread here, so an
+approval being carried out is never picked up as "left over" by a pass running beside it.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
-from contextlib import AbstractContextManager
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -20,7 +22,7 @@ from sqlalchemy.orm import Session
 from skytwin_desktop.connectors.failures import ConnectorFailure
 from skytwin_desktop.connectors.http import Cancelled
 from skytwin_desktop.connectors.signals import signal_from_json
-from skytwin_desktop.connectors.writers import Gone
+from skytwin_desktop.connectors.writers import CannotApply
 from skytwin_desktop.domain import ActionState, Connector, Urgency
 from skytwin_desktop.errors import InputError
 from skytwin_desktop.policy import PolicySettings, ProposedAction, RiskAssessment
@@ -42,6 +44,23 @@ MAX_ATTEMPTS = 3
 """A record that failed transiently this many times is given up (and shown as failed)."""
 
 SessionFactory = Callable[[], AbstractContextManager[Session]]
+_busy: set[int] = set()
+"""Records a thread of this process is working on right now (approving, undoing, resolving)."""
+_busy_lock = threading.Lock()
+
+
+@contextmanager
+def _exclusively(record_id: int) -> Iterator[bool]:
+    """Hold a record for this thread; yields False (holding nothing) when another thread has it."""
+    with _busy_lock:
+        free = record_id not in _busy
+        _busy.add(record_id)
+    try:
+        yield free
+    finally:
+        if free:
+            with _busy_lock:
+                _busy.discard(record_id)
 
 
 @dataclass
@@ -59,10 +78,23 @@ class BatchReport:
 
 
 @dataclass(frozen=True)
+class Answer:
+    """The outcome of the person's request, in words; `ok` when it is done (or on its way: a
+    second confirmation is now expected)."""
+
+    ok: bool
+    message: str
+
+    def __str__(self) -> str:
+        return self.message
+
+
+@dataclass(frozen=True)
 class _Planned:
     record_id: int
     action: ProposedAction
     risk: RiskAssessment
+    urgency: Urgency
     logged: LoggedDecision
     settings: PolicySettings
 
@@ -98,7 +130,8 @@ class Twin:
                 for item in planned:
                     if self.stopping.is_set():
                         break  # left `started`: the next start resolves it
-                    self._run_planned(item, report)
+                    with _exclusively(item.record_id):
+                        self._run_planned(item, report)
         if report.signals or report.resolved:
             log.info("Twin: %d signal(s), %d executed, %d for approval, %d refused, %d failed", report.signals,
                      report.executed, report.queued, report.denied, report.failed)
@@ -110,7 +143,7 @@ class Twin:
         now = self.clock()
         with self._sessions() as session:
             rows = store.take_inbox(session, self.user_id, CHUNK)
-            if not rows:
+            if rows is None:
                 return None
             settings = self._settings.current(session)
             tier = current_tier(session, self.user_id)
@@ -118,11 +151,10 @@ class Twin:
             proposals: list[Proposal] = []
             for row in rows:
                 try:
-                    signal = signal_from_json(Connector(row.connector_name), row.payload)
-                except (KeyError, TypeError, ValueError):
-                    log.warning("Skipping an unreadable %s signal", row.connector_name)
-                    continue
-                proposals.extend(propose(signal, proposer_settings))
+                    proposals.extend(propose(signal_from_json(Connector(row.connector_name), row.payload),
+                                             proposer_settings))
+                except Exception:  # one odd signal must never stop the rest: logged, and passed over
+                    log.exception("Skipping a %s signal that could not be read or proposed for", row.connector_name)
             report.signals += len(rows)
             known = store.known_keys(session, self.user_id, [p.action.key for p in proposals])
             fresh: dict[str, Proposal] = {}
@@ -137,8 +169,9 @@ class Twin:
             for proposal, logged in zip(chosen, logged_all, strict=True):
                 if logged.decision.auto_execute:
                     record = store.start_record(session, self.user_id, proposal.action, proposal.risk, now=now,
-                                                decision_id=logged.log_id)
-                    planned.append(_Planned(record.id, proposal.action, proposal.risk, logged, settings))
+                                                decision_id=logged.log_id, urgency=proposal.urgency)
+                    planned.append(_Planned(record.id, proposal.action, proposal.risk, proposal.urgency, logged,
+                                            settings))
                 elif logged.decision.allowed:
                     waiting.append((proposal.action, proposal.risk, logged.decision, proposal.urgency))
                 else:
@@ -156,46 +189,58 @@ class Twin:
             report.queued += 1
             report.queued_targets.append(action.target)
 
+    def _rejudge(self, session: Session, row: ActionRecord, action: ProposedAction, risk: RiskAssessment,
+                 urgency: Urgency, now: datetime, report: BatchReport) -> LoggedDecision | None:
+        """Judge a recorded action again with today's settings. Returns the decision when it may
+        still run by itself; otherwise moves it to Approvals (or refuses it) and returns None."""
+        logged = self.gate.decide(session, self.user_id, action, settings=self._settings.current(session),
+                                  trust_tier=current_tier(session, self.user_id), risk=risk, now=now)
+        if logged.decision.auto_execute:
+            row.decision_id = logged.log_id
+            return logged
+        if logged.decision.allowed:
+            self._finish(row, ActionState.QUEUED, logged.decision.message, now)
+            self._queue(session, action, risk, logged, urgency, now, report)
+        else:
+            self._finish(row, ActionState.REFUSED, logged.decision.message, now)
+            report.denied += 1
+        return None
+
     def _run_planned(self, item: _Planned, report: BatchReport) -> None:
         """Run one auto-executable action, unless the settings changed since it was judged (a pause
         mid-batch, say): then it is judged again, and goes to Approvals if it no longer may run."""
-        logged = item.logged
+        logged: LoggedDecision | None = item.logged
         now = self.clock()
         with self._sessions() as session:
-            settings = self._settings.current(session)
-            if settings is not item.settings:
-                logged = self.gate.decide(session, self.user_id, item.action, settings=settings,
-                                          trust_tier=current_tier(session, self.user_id), risk=item.risk, now=now)
-                if not logged.decision.auto_execute:
-                    self._set_state(session, item.record_id, ActionState.QUEUED, logged.decision.message, now)
-                    if logged.decision.allowed:
-                        self._queue(session, item.action, item.risk, logged, Urgency.NORMAL, now, report)
-                    else:
-                        report.denied += 1
-                    return
-        self._execute(item.record_id, item.action, logged, None, report)
+            if self._settings.current(session) is not item.settings:
+                row = session.get_one(ActionRecord, item.record_id)
+                logged = self._rejudge(session, row, item.action, item.risk, item.urgency, now, report)
+        if logged is not None:
+            self._execute(item.record_id, item.action, logged, None, report)
 
     def _execute(self, record_id: int, action: ProposedAction, logged: LoggedDecision,
                  grant: ApprovalGrant | None, report: BatchReport) -> ActionState:
-        """The call to Google, then the outcome. The record is already `started`."""
-        state, detail = ActionState.DONE, ""
+        """The call to Google, then the outcome. The record is already `started` and held here."""
+        state, detail, tried = ActionState.DONE, "", True
         try:
             detail = str(self.executor.execute(action, logged, grant))
         except Cancelled:
-            return ActionState.STARTED
-        except Gone as exc:
-            state, detail = ActionState.FAILED, str(exc)
-        except ConnectorFailure as exc:
-            state = ActionState.FAILED if exc.failure.permanent else ActionState.STARTED
-            detail = str(exc)
-        except ExecutionRefused as exc:
+            state, detail, tried = ActionState.STARTED, "Interrupted by quitting; it runs at the next start", False
+        except (CannotApply, ExecutionRefused) as exc:
             state, detail = ActionState.FAILED, f"Not run: {exc}"
+        except ConnectorFailure as exc:
+            state, detail = ActionState.STARTED, str(exc)
+            if self.stopping.is_set():
+                tried, detail = False, "Interrupted by quitting; it runs at the next start"
+            elif exc.failure.permanent:  # the connector needs the person: wait for the reconnect
+                tried, detail = False, f"Waiting: {exc}; it runs once that is fixed"
         with self._sessions() as session:
             row = session.get_one(ActionRecord, record_id)
-            row.attempts += 1
-            if state is ActionState.STARTED and row.attempts >= MAX_ATTEMPTS:
-                state, detail = ActionState.FAILED, f"Gave up after {row.attempts} tries: {detail}"
-            self._set_state(session, record_id, state, detail, self.clock(), row)
+            if tried and state is ActionState.STARTED:
+                row.attempts += 1
+                if row.attempts >= MAX_ATTEMPTS:
+                    state, detail = ActionState.FAILED, f"Gave up after {row.attempts} tries: {detail}"
+            self._finish(row, state, detail, self.clock())
         if state is ActionState.DONE:
             report.executed += 1
         elif state is ActionState.FAILED:
@@ -204,106 +249,163 @@ class Twin:
         return state
 
     @staticmethod
-    def _set_state(session: Session, record_id: int, state: ActionState, detail: str, now: datetime,
-                   row: ActionRecord | None = None) -> None:
-        row = row or session.get_one(ActionRecord, record_id)
+    def _finish(row: ActionRecord, state: ActionState, detail: str, now: datetime) -> None:
+        """Write the outcome and let go of the record."""
         row.state = state.value
         row.detail = detail[:500] or None
         if state is not ActionState.STARTED:
             row.finished_at = now
-        session.flush()
+        store.release(row)
 
     # --- crash recovery ----------------------------------------------------------------------
     def _resolve_unfinished(self, report: BatchReport) -> None:
         with self._sessions() as session:
-            rows = [(row.id, row.approval_id, *store.record_action(row)) for row in store.unfinished(session, self.user_id)]
-        for record_id, approval_id, action, risk in rows:
+            ids = [row.id for row in store.unfinished(session, self.user_id)]
+        for record_id in ids:
             if self.stopping.is_set():
                 return
-            try:
-                already = self.handlers.is_done(action)
-            except (Gone, ExecutionRefused) as exc:
-                with self._sessions() as session:
-                    self._set_state(session, record_id, ActionState.FAILED, str(exc), self.clock())
-                report.failed += 1
-                continue
-            except (ConnectorFailure, Cancelled):
-                continue  # cannot tell now; the next pass looks again
-            report.resolved += 1
-            if already:
-                with self._sessions() as session:
-                    self._set_state(session, record_id, ActionState.DONE,
-                                    "Found already done at Google after an interruption; not repeated", self.clock())
-                report.executed += 1
-                continue
-            now = self.clock()
+            with _exclusively(record_id) as free:
+                if free:  # else a thread here (an approval, an undo) is carrying it out
+                    self._resolve(record_id, report)
+
+    def _resolve(self, record_id: int, report: BatchReport) -> None:
+        now = self.clock()
+        with self._sessions() as session:
+            row = store.claim(session, self.user_id, record_id, states=(ActionState.STARTED, ActionState.UNDOING),
+                              now=now)
+            if row is None:
+                return  # another process or thread is carrying it out
+            action, risk = store.record_action(row)
+            urgency, approval_id, undoing = store.record_urgency(row), row.approval_id, row.state == "undoing"
+        checked = undo_action(action) if undoing else action
+        try:
+            already = self.handlers.is_done(checked)
+        except (CannotApply, ExecutionRefused) as exc:
             with self._sessions() as session:
-                grant = approvals.regrant(session, self.user_id, approval_id) if approval_id else None
-                logged = self.gate.decide(session, self.user_id, action, settings=self._settings.current(session),
+                row = session.get_one(ActionRecord, record_id)
+                if undoing:
+                    self._finish(row, ActionState.DONE, f"Could not be undone: {exc}", now)
+                else:
+                    self._finish(row, ActionState.FAILED, f"Not run: {exc}", now)
+                    report.failed += 1
+            return
+        except (ConnectorFailure, Cancelled) as exc:
+            with self._sessions() as session:  # cannot tell now; look again at the next pass
+                row = session.get_one(ActionRecord, record_id)
+                transient = isinstance(exc, ConnectorFailure) and not exc.failure.permanent
+                if transient and not self.stopping.is_set() and not undoing:
+                    row.attempts += 1
+                    if row.attempts >= MAX_ATTEMPTS:
+                        self._finish(row, ActionState.FAILED, f"Gave up after {row.attempts} tries: {exc}", now)
+                        report.failed += 1
+                        return
+                store.release(row)
+            return
+        report.resolved += 1
+        if undoing:
+            self._settle_undo(record_id, risk, undone=already, now=now)
+            return
+        with self._sessions() as session:
+            row = session.get_one(ActionRecord, record_id)
+            if already:
+                self._finish(row, ActionState.DONE, "Found already done at Google after an interruption; "
+                                                    "not repeated", now)
+                report.executed += 1
+                return
+            grant = approvals.regrant(session, self.user_id, approval_id) if approval_id else None
+            if grant is None:
+                logged = self._rejudge(session, row, action, risk, urgency, now, report)
+            else:
+                logged = self.gate.decide(session, self.user_id, action,
+                                          settings=self._settings.current(session),
                                           trust_tier=current_tier(session, self.user_id), risk=risk, now=now)
-                if not logged.decision.auto_execute and grant is None:
-                    self._set_state(session, record_id, ActionState.QUEUED, logged.decision.message, now)
-                    if logged.decision.allowed:
-                        self._queue(session, action, risk, logged, Urgency.NORMAL, now, report)
-                    continue
+                if not logged.decision.allowed:
+                    self._finish(row, ActionState.REFUSED, logged.decision.message, now)
+                    report.denied += 1
+                    logged = None
+        if logged is not None:
             self._execute(record_id, action, logged, grant, report)
 
     # --- the person's answers ------------------------------------------------------------------
-    def approve(self, approval_id: int) -> str:
+    def approve(self, approval_id: int) -> Answer:
         """Approve and, once fully confirmed, carry the action out (network: not on the GUI thread)."""
         now = self.clock()
-        with self._sessions() as session:
-            answer = approvals.approve(session, self.gate, self.user_id, approval_id, now=now)
-            if answer.outcome is not approvals.Outcome.APPROVED:
-                return answer.message
-            assert answer.grant is not None and answer.recheck is not None
-            action, risk = stored_action(session.get_one(Approval, approval_id))
-            record = store.start_record(session, self.user_id, action, risk, now=now,
-                                        decision_id=answer.recheck.log_id, approval_id=approval_id)
-            record_id = record.id
-        state = self._execute(record_id, action, answer.recheck, answer.grant, BatchReport())
-        with self._sessions() as session:
-            detail = session.get_one(ActionRecord, record_id).detail or ""
-        if state is ActionState.DONE:
-            return f"Approved. {detail}".strip()
-        if state is ActionState.STARTED:
-            return f"Approved; it will be carried out when Google can be reached ({detail})."
-        return f"Approved, but it could not be carried out: {detail}"
-
-    def reject(self, approval_id: int, note: str | None = None) -> str:
-        with self._sessions() as session:
-            return approvals.reject(session, self.user_id, approval_id, now=self.clock(), note=note).message
-
-    def undo(self, record_id: int) -> str:
-        """Reverse an action the twin carried out, and count it as the person's feedback."""
-        now = self.clock()
-        with self._sessions() as session:
-            row = store.get_record(session, self.user_id, record_id)
-            if row is None:
-                raise InputError(f"There is no action #{record_id}.")
-            if row.state == ActionState.UNDONE.value:
-                raise InputError(f"Action #{record_id} was already undone.")
-            if row.state != ActionState.DONE.value:
-                raise InputError(f"Action #{record_id} was not carried out ({row.state}); there is nothing to undo.")
-            action, risk = store.record_action(row)
-            if action.kind not in UNDOABLE:
-                raise InputError(f"A {action.kind.replace('_', ' ')} cannot be undone.")
-            reverse = undo_action(action)
-            answer = approvals.request_by_person(session, self.gate, self.user_id, reverse, risk, now=now)
-        if answer.outcome is not approvals.Outcome.APPROVED:
-            return answer.message
-        assert answer.recheck is not None
+        held: list[int] = []
         try:
-            detail = str(self.executor.execute(reverse, answer.recheck, answer.grant))
-        except Gone as exc:
-            raise InputError(f"Could not undo: {exc}.") from None
-        except (ConnectorFailure, Cancelled, ExecutionRefused) as exc:
-            raise InputError(f"Could not undo: {exc}.") from None
+            with self._sessions() as session:
+                answer = approvals.approve(session, self.gate, self.user_id, approval_id, now=now)
+                if answer.outcome is not approvals.Outcome.APPROVED:
+                    return Answer(answer.outcome is approvals.Outcome.NEEDS_SECOND_CONFIRMATION, answer.message)
+                assert answer.grant is not None and answer.recheck is not None
+                row = session.get_one(Approval, approval_id)
+                action, risk = stored_action(row)
+                record = store.start_record(session, self.user_id, action, risk, now=now,
+                                            urgency=Urgency(row.urgency), decision_id=answer.recheck.log_id,
+                                            approval_id=approval_id)
+                held.append(record.id)
+                with _busy_lock:  # before the commit: no pass beside this one may take it up
+                    _busy.add(record.id)
+            state = self._execute(held[0], action, answer.recheck, answer.grant, BatchReport())
+            with self._sessions() as session:
+                detail = session.get_one(ActionRecord, held[0]).detail or ""
+        finally:
+            with _busy_lock:
+                _busy.difference_update(held)
+        if state is ActionState.DONE:
+            return Answer(True, f"Approved. {detail}".strip())
+        if state is ActionState.STARTED:
+            return Answer(False, f"Approved; not carried out yet ({detail}).")
+        return Answer(False, f"Approved, but it could not be carried out: {detail}")
+
+    def reject(self, approval_id: int, note: str | None = None) -> Answer:
+        with self._sessions() as session:
+            answer = approvals.reject(session, self.user_id, approval_id, now=self.clock(), note=note)
+        return Answer(True, answer.message)
+
+    def undo(self, record_id: int) -> Answer:
+        """Reverse an action the twin carried out, and count it as the person's feedback. The record
+        is claimed first (`undoing`), so two requests never reverse it twice."""
+        now = self.clock()
+        with _exclusively(record_id) as free:
+            if not free:
+                raise InputError(f"Action #{record_id} is being worked on right now; try again in a moment.")
+            with self._sessions() as session:
+                row = store.get_record(session, self.user_id, record_id)
+                if row is None:
+                    raise InputError(f"There is no action #{record_id}.")
+                if row.action_kind not in UNDOABLE:
+                    raise InputError(f"A {row.action_kind.replace('_', ' ')} cannot be undone.")
+                claimed = store.claim(session, self.user_id, record_id, states=(ActionState.DONE,), now=now)
+                if claimed is None:
+                    state = "already undone" if row.state == ActionState.UNDONE.value else (
+                        "being undone" if row.state == ActionState.UNDOING.value else f"{row.state}, not done")
+                    raise InputError(f"Action #{record_id} is {state}; there is nothing to undo.")
+                action, risk = store.record_action(claimed)
+                reverse = undo_action(action)
+                answer = approvals.request_by_person(session, self.gate, self.user_id, reverse, risk, now=now)
+                if answer.outcome is not approvals.Outcome.APPROVED:
+                    store.release(claimed)
+                    raise InputError(f"Not undone. {answer.message}")
+                claimed.state = ActionState.UNDOING.value
+            assert answer.recheck is not None
+            try:
+                detail = str(self.executor.execute(reverse, answer.recheck, answer.grant))
+            except (CannotApply, ConnectorFailure, Cancelled, ExecutionRefused) as exc:
+                with self._sessions() as session:
+                    self._finish(session.get_one(ActionRecord, record_id), ActionState.DONE,
+                                 f"Undo failed: {exc}", now)
+                raise InputError(f"Could not undo: {exc}.") from None
+            self._settle_undo(record_id, risk, undone=True, now=now, detail=detail)
+        return Answer(True, f"Undone: {detail}.")
+
+    def _settle_undo(self, record_id: int, risk: RiskAssessment, *, undone: bool, now: datetime,
+                     detail: str = "found reversed at Google after an interruption") -> None:
         with self._sessions() as session:
             row = session.get_one(ActionRecord, record_id)
-            row.state, row.undone_at = ActionState.UNDONE.value, now
-            row.detail = f"Undone by you: {detail}"[:500]
+            if not undone:
+                self._finish(row, ActionState.DONE, "The undo was interrupted before it reached Google", now)
+                return
+            self._finish(row, ActionState.UNDONE, f"Undone by you: {detail}", now)
+            row.undone_at = now
             record_feedback(session, self.user_id, Feedback.UNDONE, action_kind=row.action_kind, at=now,
                             risk=risk.overall)
-        return f"Undone: {detail}."
-

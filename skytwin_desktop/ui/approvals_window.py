@@ -20,16 +20,19 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from skytwin_desktop.errors import SkytwinError
 from skytwin_desktop.intents import ActivityItem, PendingItem
 from skytwin_desktop.ui.background import Background
 
 
 class ApprovalsSource(Protocol):
+    """Answers are shown with str(): plain words."""
+
     def pending(self) -> list[PendingItem]: ...
     def activity(self) -> list[ActivityItem]: ...
-    def approve(self, approval_id: int) -> str: ...
-    def reject(self, approval_id: int, note: str | None) -> str: ...
-    def undo(self, action_id: int) -> str: ...
+    def approve(self, approval_id: int) -> object: ...
+    def reject(self, approval_id: int, note: str | None) -> object: ...
+    def undo(self, action_id: int) -> object: ...
 
 
 def _when(moment: datetime) -> str:
@@ -158,12 +161,12 @@ class ApprovalsWindow(QWidget):
                 if not self.confirm_twice(item):
                     self._done("Not approved: the second confirmation was not given.")
                     return
-                self.background.run("approve", lambda: self.source.approve(item.id), self._done)
+                self.background.run("approve", lambda: str(self.source.approve(item.id)), self._done)
                 return
             self._done(message)
 
         self._start(self.message, "Approving…")
-        self.background.run("approve", lambda: self.source.approve(item.id), first_answer)
+        self.background.run("approve", lambda: str(self.source.approve(item.id)), first_answer)
 
     def undo_selected(self) -> None:
         chosen = self.activity.currentItem()
@@ -177,15 +180,20 @@ class ApprovalsWindow(QWidget):
             self.activity_message.setText(message)
             self._done(self.message.text())
 
-        self.background.run("undo", lambda: self.source.undo(action_id), finished)
+        self.background.run("undo", lambda: str(self.source.undo(action_id)), finished)
 
     def reject_selected(self) -> None:
         item = self.selected()
-        if item is None:
+        if item is None or self.busy:
             return
         note, ok = self.ask_note()
-        if ok:
-            self._done(self.source.reject(item.id, note.strip() or None))
+        if not ok:
+            return
+        try:
+            message = str(self.source.reject(item.id, note.strip() or None))
+        except SkytwinError as exc:  # answered elsewhere meanwhile (the CLI, say): say so, show the queue now
+            message = str(exc)
+        self._done(message)
 
     def _done(self, message: str) -> None:
         self.busy = False
