@@ -1,0 +1,90 @@
+"""A StatusNotifierWatcher for tests, on a private D-Bus session bus: what a desktop's SNI tray
+host offers. It records the items that register, and reads an item's properties and menu the
+way a host does (a virtual X screen supplies the display Qt's xcb platform needs)."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import threading
+from typing import Any
+
+from jeepney import DBusAddress, MessageType, Properties, message_bus, new_method_call, new_method_return
+from jeepney.io.blocking import open_dbus_connection
+
+WATCHER = "org.kde.StatusNotifierWatcher"
+ITEM = "org.kde.StatusNotifierItem"
+
+
+def start_xvfb() -> tuple[subprocess.Popen, str] | None:
+    """A virtual X screen on a free display number, or None when Xvfb is not installed."""
+    if shutil.which("Xvfb") is None:
+        return None
+    server = subprocess.Popen(["Xvfb", "-displayfd", "1", "-screen", "0", "800x600x24", "-nolisten", "tcp"],
+                              stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    number = server.stdout.readline().strip()
+    return server, f":{number}"
+
+
+class FakeWatcher:
+    def __init__(self, address: str) -> None:
+        self.address = address
+        self.items: list[str] = []
+        self._stop = threading.Event()
+        self._ready = threading.Event()
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+        self._thread.start()
+        assert self._ready.wait(10), "the fake watcher did not start"
+        self._client = open_dbus_connection(address)
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+        self._client.close()
+
+    def item_property(self, name: str) -> Any:
+        (value,) = self._client.send_and_get_reply(
+            Properties(DBusAddress("/StatusNotifierItem", bus_name=self.items[0], interface=ITEM)).get(name),
+            timeout=5).body
+        return value[1]
+
+    def menu_labels(self) -> list[str]:
+        """The item's menu as a host shows it (com.canonical.dbusmenu), mnemonics removed."""
+        menu = self.item_property("Menu")
+        reply = self._client.send_and_get_reply(new_method_call(
+            DBusAddress(menu, bus_name=self.items[0], interface="com.canonical.dbusmenu"), "GetLayout", "iias",
+            (0, -1, [])), timeout=5)
+        labels: list[str] = []
+
+        def walk(node: tuple) -> None:
+            _id, properties, children = node
+            if "label" in properties:
+                labels.append(properties["label"][1].replace("_", ""))
+            for child in children:
+                walk(child[1])
+
+        walk(reply.body[1])
+        return labels
+
+    def _serve(self) -> None:
+        connection = open_dbus_connection(self.address)
+        with connection:
+            connection.send_and_get_reply(message_bus.RequestName(WATCHER), timeout=5)
+            self._ready.set()
+            while not self._stop.is_set():
+                try:
+                    message = connection.receive(timeout=0.1)
+                except TimeoutError:
+                    continue
+                if message.header.message_type != MessageType.method_call:
+                    continue
+                member = message.header.fields.get(3)  # HeaderFields.member
+                if member == "RegisterStatusNotifierItem":
+                    self.items.append(message.body[0])
+                    connection.send(new_method_return(message))
+                elif member == "Get":
+                    known = {"IsStatusNotifierHostRegistered": ("b", True), "ProtocolVersion": ("i", 0),
+                             "RegisteredStatusNotifierItems": ("as", self.items)}
+                    connection.send(new_method_return(message, "v", (known.get(message.body[1], ("b", False)),)))
+                else:
+                    connection.send(new_method_return(message))
