@@ -24,6 +24,7 @@ from skytwin_desktop.store.models import (
     ConnectorHealth,
     ProcessedSignal,
     SignalInboxRow,
+    table,
 )
 from skytwin_desktop.store.users import load_settings
 
@@ -69,7 +70,7 @@ def _by_connector(rows: Iterable[InboxItem]) -> dict[str, list[str]]:
 def mark_processed(session: Session, user_id: int, rows: Iterable[InboxItem]) -> None:
     """Move signals from the inbox to the ledger, in the caller's transaction."""
     for name, ids in _by_connector(rows).items():
-        session.connection().execute(insert(ProcessedSignal.__table__).on_conflict_do_nothing(),
+        session.connection().execute(insert(table(ProcessedSignal)).on_conflict_do_nothing(),
                                      [{"user_id": user_id, "connector_name": name, "signal_id": signal_id}
                                       for signal_id in ids])
         session.execute(delete(SignalInboxRow).where(SignalInboxRow.user_id == user_id,

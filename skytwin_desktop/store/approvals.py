@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from skytwin_desktop.domain import ApprovalStatus, Confirmation, Urgency
 from skytwin_desktop.policy import Decision, ProposedAction, RiskAssessment
 from skytwin_desktop.policy.approvals import expires_at
-from skytwin_desktop.store.models import Approval
+from skytwin_desktop.store.models import Approval, table
 
 
 def _row(user_id: int, action: ProposedAction, risk: RiskAssessment, decision: Decision, urgency: Urgency,
@@ -40,9 +40,9 @@ def enqueue_many(session: Session, user_id: int,
     the keys that were queued now."""
     if not items:
         return set()
-    table = Approval.__table__  # Core, not the ORM's bulk layer
-    statement = insert(table).on_conflict_do_nothing(
-        index_elements=[table.c.user_id, table.c.action_key]).returning(table.c.action_key)
+    queue = table(Approval)  # Core, not the ORM's bulk layer
+    statement = insert(queue).on_conflict_do_nothing(
+        index_elements=[queue.c.user_id, queue.c.action_key]).returning(queue.c.action_key)
     return set(session.connection().scalars(statement, [_row(user_id, *item, now=now) for item in items]))
 
 

@@ -24,6 +24,7 @@ from skytwin_desktop.store.models import (
     PolicyRuleRow,
     TierChangeRow,
     User,
+    table,
 )
 from skytwin_desktop.store.users import load_settings
 
@@ -106,8 +107,8 @@ def append_decisions(session: Session, user_id: int, entries: list[tuple[Propose
              "requires_approval": decision.requires_approval, "confirmation": decision.confirmation.value,
              "reason_code": decision.reason_code, "message": decision.message,
              "decided_by": decision.decided_by.value} for action, decision in entries]
-    table = DecisionLogEntry.__table__  # Core, not the ORM's bulk layer: a third of the time
-    statement = insert(table).returning(table.c.id, sort_by_parameter_order=True)
+    decisions = table(DecisionLogEntry)  # Core, not the ORM's bulk layer: a third of the time
+    statement = insert(decisions).returning(decisions.c.id, sort_by_parameter_order=True)
     return list(session.connection().scalars(statement, rows))
 
 

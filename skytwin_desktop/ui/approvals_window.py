@@ -116,9 +116,9 @@ class ApprovalsWindow(QWidget):
         if self.pending.count():
             self.pending.setCurrentRow(0)
         self.activity.clear()
-        for item in self.source.activity():
-            entry = QListWidgetItem(describe_activity(item))
-            entry.setData(Qt.ItemDataRole.UserRole, item)
+        for done in self.source.activity():
+            entry = QListWidgetItem(describe_activity(done))
+            entry.setData(Qt.ItemDataRole.UserRole, done)
             self.activity.addItem(entry)
         if self.activity.count():
             self.activity.setCurrentRow(0)
