@@ -15,9 +15,7 @@ is an exit within 2 s either way. It reports whether that is met and always exit
 
 from __future__ import annotations
 
-import signal
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -27,40 +25,25 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # run from a checkout without installing
 
 from skytwin_desktop.sandbox import GoogleSandbox  # noqa: E402
-from tests.support.connected_app import connected_environment  # noqa: E402
+from tests.support.app_process import app_process, connected_environment, quit_app, until  # noqa: E402
 
 RUNS = 3
 TARGET_SECONDS = 2.0
 HISTORY = "/gmail/v1/users/me/history"
 
 
-def wait(predicate, limit: float) -> bool:
-    deadline = time.monotonic() + limit
-    while time.monotonic() < deadline:  # bounded
-        if predicate():
-            return True
-        time.sleep(0.05)
-    return False
-
-
 def quit_time(sandbox: GoogleSandbox, env: dict[str, str], log: Path, stall: bool) -> float:
     seen = len(sandbox.requests)
     if stall:
         sandbox.stall_next(HISTORY, 25)
-    app = subprocess.Popen([sys.executable, "-m", "skytwin_desktop"], env=env, stdout=subprocess.DEVNULL,
-                           stderr=subprocess.DEVNULL)
-    try:
-        if not wait(lambda: any(p == HISTORY for _, p, _ in sandbox.requests[seen:]), 60):
+    with app_process(env) as app:
+        if not until(lambda: any(p == HISTORY for _, p, _ in sandbox.requests[seen:]), 60):
             raise SystemExit("the app never polled Gmail")
         if not stall:
-            wait(lambda: log.exists() and log.read_text().count("Gmail poll") > 0, 10)
+            until(lambda: log.exists() and "Gmail poll" in log.read_text(), 10)
         started = time.perf_counter()
-        app.send_signal(signal.SIGTERM)
-        app.wait(timeout=60)
+        quit_app(app, timeout=60)
         return time.perf_counter() - started
-    finally:
-        if app.poll() is None:
-            app.kill()
 
 
 def main() -> int:

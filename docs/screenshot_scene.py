@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from skytwin_desktop.sandbox import GoogleSandbox  # noqa: E402
-from tests.support.connected_app import connected_environment  # noqa: E402
+from tests.support.app_process import connected_environment  # noqa: E402
 
 
 def seed_rules(env: dict[str, str]) -> None:

@@ -23,7 +23,6 @@ from skytwin_desktop.domain import PAUSE_REASON_MAX, Connector, TrustTier
 from skytwin_desktop.errors import SkytwinError
 from skytwin_desktop.intents import Intents
 from skytwin_desktop.status import StatusReport, format_report, pause_line
-from skytwin_desktop.store import users
 from skytwin_desktop.store.types import iso_utc
 
 PROG = "skytwin-desktop"
@@ -154,14 +153,12 @@ def _status(context: AppContext, args: argparse.Namespace) -> int:
 
 
 def _pause(context: AppContext, args: argparse.Namespace) -> int:
-    with context.session() as session:
-        users.pause(session, context.user_id, now=context.clock(), reason=args.reason)
+    Intents(context).set_pause(True, args.reason)
     return _print_pause(context)
 
 
 def _resume(context: AppContext, _args: argparse.Namespace) -> int:
-    with context.session() as session:
-        users.resume(session, context.user_id)
+    Intents(context).set_pause(False, None)
     return _print_pause(context)
 
 

@@ -5,6 +5,7 @@ count follows at once."""
 from __future__ import annotations
 
 import threading
+from contextlib import contextmanager
 
 import pytest
 from PySide6.QtCore import Qt
@@ -33,15 +34,24 @@ def queue(context, act):
                        now=context.clock())[0].id
 
 
-@pytest.fixture
-def setup(qtbot, context):
+@contextmanager
+def windows(qtbot, context):
+    """The approvals window and the tray whose count it moves."""
     intents = Intents(context)
     window = ApprovalsWindow(intents)
     qtbot.addWidget(window)
     controller = TrayController(intents.report, approvals=window)
     qtbot.addWidget(controller.window)
-    yield context, window, controller
-    controller.shutdown()
+    try:
+        yield context, window, controller
+    finally:
+        controller.shutdown()
+
+
+@pytest.fixture
+def setup(qtbot, context):
+    with windows(qtbot, context) as opened:
+        yield opened
 
 
 def status(context, approval_id):
@@ -68,15 +78,12 @@ def sandbox():
 def live(qtbot, google):
     """The window over a twin connected to the sandbox: approving really archives."""
     context = build_context(Config.from_env(), clock=utc_now)
-    context.connectors.connect(Connector.GMAIL)
-    intents = Intents(context)
-    window = ApprovalsWindow(intents)
-    qtbot.addWidget(window)
-    controller = TrayController(intents.report, approvals=window)
-    qtbot.addWidget(controller.window)
-    yield context, window, controller
-    controller.shutdown()
-    context.close()
+    try:
+        context.connectors.connect(Connector.GMAIL)
+        with windows(qtbot, context) as opened:
+            yield opened
+    finally:
+        context.close()
 
 
 NEWSLETTER = {"List-Unsubscribe": "<mailto:leave@news.example>"}

@@ -18,6 +18,7 @@ from skytwin_desktop.connectors.service import Outcome
 from skytwin_desktop.domain import Connector
 from skytwin_desktop.scheduler import PollScheduler
 from skytwin_desktop.store.models import ConnectorCursor, SignalInboxRow
+from tests.support.app_process import until
 
 GMAIL, CALENDAR = Connector.GMAIL, Connector.CALENDAR
 
@@ -429,12 +430,8 @@ def test_quitting_does_not_wait_for_a_request_in_flight(google, app):
     google.stall_next("/gmail/v1/users/me/history", seconds=25)
     scheduler = PollScheduler(app.connectors, interval=5, twin=app.twin)
     scheduler.start()
-    for _ in range(200):  # bounded: the first poll starts at once
-        if any(path.endswith("/history") for _, path, _ in google.requests):
-            break
-        threading.Event().wait(0.05)
-    else:
-        raise AssertionError("the poll never reached Gmail's history")
+    assert until(lambda: any(path.endswith("/history") for _, path, _ in google.requests)), \
+        "the poll reaches Gmail's history at once"
     scheduler.shutdown()
     assert not scheduler.running
     (cycle,) = [t for t in threading.enumerate() if t.name == "cycle-gmail"]

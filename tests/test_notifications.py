@@ -9,7 +9,8 @@ import threading
 import pytest
 
 from skytwin_desktop.ui.notify import OPEN_APPROVALS, RECONNECT, DBusNotifier
-from tests.support.fake_notifications import FakeNotificationService, start_private_bus
+from tests.support.fake_dbus import start_private_bus
+from tests.support.fake_notifications import FakeNotificationService
 
 
 @pytest.fixture

@@ -5,24 +5,14 @@ its state in words, its menu, and a CLI pause reaching it by the next poll."""
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
-import time
 
 import pytest
 
-from tests.support.fake_notifications import start_private_bus
+from tests.support.app_process import app_process, quit_app, until
+from tests.support.fake_dbus import start_private_bus
 from tests.support.fake_sni import FakeWatcher, start_xvfb
-
-
-def until(predicate, limit: float = 30.0) -> bool:
-    deadline = time.monotonic() + limit
-    while time.monotonic() < deadline:  # bounded
-        if predicate():
-            return True
-        time.sleep(0.1)
-    return False
 
 
 @pytest.fixture
@@ -44,9 +34,7 @@ def desktop(monkeypatch):
 def test_the_app_is_a_status_notifier_item_with_words_and_a_menu(desktop, data_dir):
     watcher, display = desktop
     env = {**os.environ, "QT_QPA_PLATFORM": "xcb", "DISPLAY": display, "SKYTWIN_POLL_INTERVAL": "5"}
-    app = subprocess.Popen([sys.executable, "-m", "skytwin_desktop"], env=env, stdout=subprocess.PIPE,
-                           stderr=subprocess.PIPE, text=True)
-    try:
+    with app_process(env) as app:
         assert until(lambda: bool(watcher.items)), "the app registered with the StatusNotifierWatcher"
         assert watcher.item_property("Title") == "SkyTwin Desktop"
         assert watcher.item_property("ToolTip")[2] == "SkyTwin — listening", "the state in words"
@@ -58,9 +46,4 @@ def test_the_app_is_a_status_notifier_item_with_words_and_a_menu(desktop, data_d
         assert paused.returncode == 0, paused.stderr
         assert until(lambda: "paused" in watcher.item_property("ToolTip")[2]), "a CLI pause reaches the tray"
         assert "Resume auto-execution" in watcher.menu_labels()
-        app.send_signal(signal.SIGTERM)
-        app.wait(timeout=30)
-    finally:
-        if app.poll() is None:
-            app.kill()
-    assert app.returncode == 0, app.stderr.read()
+        assert quit_app(app) == 0, app.stderr.read()

@@ -217,27 +217,14 @@ def test_no_tray_shows_the_status_window_and_keeps_looking(qtbot):
 def test_the_app_starts_and_quits_cleanly(tmp_path):
     """Started for real (offscreen), then asked to quit as a logout would: it stops polling and exits."""
     import os
-    import signal
-    import subprocess
-    import sys
-    import time
+
+    from tests.support.app_process import app_process, quit_app, until
 
     log = tmp_path / "data" / "logs" / "skytwin.log"
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "SKYTWIN_POLL_INTERVAL": "5"}
-    app = subprocess.Popen([sys.executable, "-m", "skytwin_desktop"], env=env, stdout=subprocess.PIPE,
-                           stderr=subprocess.PIPE, text=True)
-    try:
-        for _ in range(120):  # bounded: at most 60 s
-            if log.exists() and "Tray started" in log.read_text():
-                break
-            time.sleep(0.5)
-        assert "Tray started" in log.read_text()
-        app.send_signal(signal.SIGTERM)
-        app.wait(timeout=30)
-    finally:
-        if app.poll() is None:
-            app.kill()
-    assert app.returncode == 0, app.stderr.read()
+    with app_process(env) as app:
+        assert until(lambda: log.exists() and "Tray started" in log.read_text(), limit=60)
+        assert quit_app(app) == 0, app.stderr.read()
     text = log.read_text()
     assert "Polling stopped" in text
     assert "Traceback" not in text

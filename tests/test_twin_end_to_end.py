@@ -161,14 +161,26 @@ class Crash(BaseException):
     """A process dying: not an Exception, so nothing on the way catches it."""
 
 
+def crash_before(handler):
+    """The process dies after the record is written, before the call to Google."""
+    def run(action):
+        raise Crash
+    return run
+
+
+def paused_then_crash(app):
+    """The person pauses, and the process dies right after, before the call to Google."""
+    def wrap(handler):
+        def run(action):
+            Intents(app).set_pause(True, None)
+            raise Crash
+        return run
+    return wrap
+
+
 def test_a_crash_between_record_and_call_executes_exactly_once_on_restart(google, app):
     tier(app, "low_autonomy")
     message = newsletter(google)
-
-    def crash_before(handler):
-        def run(action):
-            raise Crash
-        return run
 
     with pytest.raises(Crash):
         cycle(app, twin_with(app, crash_before))
@@ -357,11 +369,6 @@ def test_pause_is_not_bypassed_by_a_restart_resolving_half_done_work(google, app
     tier(app, "low_autonomy")
     message = newsletter(google)
 
-    def crash_before(handler):
-        def run(action):
-            raise Crash
-        return run
-
     with pytest.raises(Crash):
         cycle(app, twin_with(app, crash_before))
     with app.session() as session:
@@ -451,14 +458,8 @@ def test_paused_mid_batch_then_approved_runs_once(google, app):
     tier(app, "low_autonomy")
     message = newsletter(google)
 
-    def pause_first(handler):
-        def run(action):
-            Intents(app).set_pause(True, None)
-            raise Crash  # dies right after the pause, before the call
-        return run
-
     with pytest.raises(Crash):
-        cycle(app, twin_with(app, pause_first))
+        cycle(app, twin_with(app, paused_then_crash(app)))
     app.twin.process_inbox()  # the restart, still paused: it goes to Approvals
     (waiting,) = pending(app)
     assert records(app)[0].state == "queued"
@@ -537,14 +538,8 @@ def test_requeued_work_keeps_its_urgency(google, app):
     tier(app, "low_autonomy")
     newsletter(google)
 
-    def pause_first(handler):
-        def run(action):
-            Intents(app).set_pause(True, None)
-            raise Crash
-        return run
-
     with pytest.raises(Crash):
-        cycle(app, twin_with(app, pause_first))
+        cycle(app, twin_with(app, paused_then_crash(app)))
     app.twin.process_inbox()
     (waiting,) = pending(app)
     assert waiting.urgency == "low", "a newsletter waits three days, as when it was first queued"

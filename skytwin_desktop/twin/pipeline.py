@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager, ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -219,8 +219,9 @@ class Twin:
             self._execute(item.record_id, item.action, logged, None, report)
 
     def _execute(self, record_id: int, action: ProposedAction, logged: LoggedDecision,
-                 grant: ApprovalGrant | None, report: BatchReport) -> ActionState:
-        """The call to Google, then the outcome. The record is already `started` and held here."""
+                 grant: ApprovalGrant | None, report: BatchReport) -> tuple[ActionState, str]:
+        """The call to Google, then the outcome and its words. The record is already `started` and
+        held here."""
         state, detail, tried = ActionState.DONE, "", True
         try:
             detail = str(self.executor.execute(action, logged, grant))
@@ -246,7 +247,7 @@ class Twin:
         elif state is ActionState.FAILED:
             report.failed += 1
             log.warning("%s failed: %s", action.kind, detail)
-        return state
+        return state, detail
 
     @staticmethod
     def _finish(row: ActionRecord, state: ActionState, detail: str, now: datetime) -> None:
@@ -330,8 +331,7 @@ class Twin:
     def approve(self, approval_id: int) -> Answer:
         """Approve and, once fully confirmed, carry the action out (network: not on the GUI thread)."""
         now = self.clock()
-        held: list[int] = []
-        try:
+        with ExitStack() as holding:
             with self._sessions() as session:
                 answer = approvals.approve(session, self.gate, self.user_id, approval_id, now=now)
                 if answer.outcome is not approvals.Outcome.APPROVED:
@@ -342,15 +342,9 @@ class Twin:
                 record = store.start_record(session, self.user_id, action, risk, now=now,
                                             urgency=Urgency(row.urgency), decision_id=answer.recheck.log_id,
                                             approval_id=approval_id)
-                held.append(record.id)
-                with _busy_lock:  # before the commit: no pass beside this one may take it up
-                    _busy.add(record.id)
-            state = self._execute(held[0], action, answer.recheck, answer.grant, BatchReport())
-            with self._sessions() as session:
-                detail = session.get_one(ActionRecord, held[0]).detail or ""
-        finally:
-            with _busy_lock:
-                _busy.difference_update(held)
+                record_id = record.id
+                holding.enter_context(_exclusively(record_id))  # before the commit: no pass beside may take it
+            state, detail = self._execute(record_id, action, answer.recheck, answer.grant, BatchReport())
         if state is ActionState.DONE:
             return Answer(True, f"Approved. {detail}".strip())
         if state is ActionState.STARTED:

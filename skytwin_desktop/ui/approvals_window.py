@@ -3,8 +3,9 @@ with Approve and Reject, and the activity list of recent decisions, each with it
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
@@ -53,6 +54,41 @@ def describe_activity(item: ActivityItem) -> str:
             f"Why: {item.why} (decided by: {item.decided_by})")
 
 
+def _page(list_name: str, message_name: str, *buttons: QPushButton) -> tuple[QWidget, QListWidget, QLabel]:
+    """A tab: a list, its buttons in a row, and a line for what came of pressing them."""
+    page = QWidget()
+    box = QVBoxLayout(page)
+    view = QListWidget(objectName=list_name)
+    view.setWordWrap(True)
+    view.setAlternatingRowColors(True)
+    box.addWidget(view)
+    row = QHBoxLayout()
+    for button in buttons:
+        row.addWidget(button)
+    row.addStretch(1)
+    box.addLayout(row)
+    message = QLabel(objectName=message_name)
+    message.setWordWrap(True)
+    box.addWidget(message)
+    return page, view, message
+
+
+def _fill(view: QListWidget, items: Sequence[Any], describe: Callable[[Any], str]) -> None:
+    """Show the items, each holding its data, with the first one chosen."""
+    view.clear()
+    for item in items:
+        entry = QListWidgetItem(describe(item))
+        entry.setData(Qt.ItemDataRole.UserRole, item)
+        view.addItem(entry)
+    if view.count():
+        view.setCurrentRow(0)
+
+
+def _current(view: QListWidget) -> Any:
+    entry = view.currentItem()
+    return entry.data(Qt.ItemDataRole.UserRole) if entry else None
+
+
 class ApprovalsWindow(QWidget):
     changed = Signal()
     """Emitted after an answer, so the tray's count updates at once."""
@@ -68,37 +104,13 @@ class ApprovalsWindow(QWidget):
         layout = QVBoxLayout(self)
         self.tabs = QTabWidget()
         layout.addWidget(self.tabs)
-        pending_tab = QWidget()
-        box = QVBoxLayout(pending_tab)
-        self.pending = QListWidget(objectName="pending")
-        self.pending.setWordWrap(True)
-        self.pending.setAlternatingRowColors(True)
-        box.addWidget(self.pending)
-        row = QHBoxLayout()
         self.approve_button = QPushButton("&Approve", objectName="approve")
         self.reject_button = QPushButton("&Reject…", objectName="reject")
-        row.addWidget(self.approve_button)
-        row.addWidget(self.reject_button)
-        row.addStretch(1)
-        box.addLayout(row)
-        self.message = QLabel(objectName="message")
-        self.message.setWordWrap(True)
-        box.addWidget(self.message)
-        activity_tab = QWidget()
-        box = QVBoxLayout(activity_tab)
-        self.activity = QListWidget(objectName="activity")
-        self.activity.setWordWrap(True)
-        self.activity.setAlternatingRowColors(True)
-        box.addWidget(self.activity)
-        row = QHBoxLayout()
+        pending_tab, self.pending, self.message = _page("pending", "message", self.approve_button,
+                                                        self.reject_button)
         self.undo_button = QPushButton("&Undo", objectName="undo")
         self.undo_button.setToolTip("Reverse what the twin did (un-archive, remove the label, reset the answer)")
-        row.addWidget(self.undo_button)
-        row.addStretch(1)
-        box.addLayout(row)
-        self.activity_message = QLabel(objectName="activity-message")
-        self.activity_message.setWordWrap(True)
-        box.addWidget(self.activity_message)
+        activity_tab, self.activity, self.activity_message = _page("activity", "activity-message", self.undo_button)
         self.tabs.addTab(pending_tab, "&Waiting for you")
         self.tabs.addTab(activity_tab, "A&ctivity")
         self.approve_button.clicked.connect(self.approve_selected)
@@ -108,27 +120,14 @@ class ApprovalsWindow(QWidget):
         self.reload()
 
     def reload(self) -> None:
-        self.pending.clear()
-        for item in self.source.pending():
-            entry = QListWidgetItem(describe_pending(item))
-            entry.setData(Qt.ItemDataRole.UserRole, item)
-            self.pending.addItem(entry)
-        if self.pending.count():
-            self.pending.setCurrentRow(0)
-        self.activity.clear()
-        for done in self.source.activity():
-            entry = QListWidgetItem(describe_activity(done))
-            entry.setData(Qt.ItemDataRole.UserRole, done)
-            self.activity.addItem(entry)
-        if self.activity.count():
-            self.activity.setCurrentRow(0)
+        _fill(self.pending, self.source.pending(), describe_pending)
+        _fill(self.activity, self.source.activity(), describe_activity)
         self._enable()
 
     def _enable(self) -> None:
         self.approve_button.setEnabled(bool(self.pending.count()) and not self.busy)
         self.reject_button.setEnabled(bool(self.pending.count()) and not self.busy)
-        chosen = self.activity.currentItem()
-        item: ActivityItem | None = chosen.data(Qt.ItemDataRole.UserRole) if chosen else None
+        item: ActivityItem | None = _current(self.activity)
         self.undo_button.setEnabled(bool(item and item.undoable) and not self.busy)
 
     def _start(self, label: QLabel, text: str) -> None:
@@ -137,8 +136,7 @@ class ApprovalsWindow(QWidget):
         self._enable()
 
     def selected(self) -> PendingItem | None:
-        entry = self.pending.currentItem()
-        return entry.data(Qt.ItemDataRole.UserRole) if entry else None
+        return _current(self.pending)
 
     def confirm_twice(self, item: PendingItem) -> bool:
         """Dual confirmation asks a second, separate question (tests answer it)."""
@@ -169,8 +167,7 @@ class ApprovalsWindow(QWidget):
         self.background.run("approve", lambda: str(self.source.approve(item.id)), first_answer)
 
     def undo_selected(self) -> None:
-        chosen = self.activity.currentItem()
-        item: ActivityItem | None = chosen.data(Qt.ItemDataRole.UserRole) if chosen else None
+        item: ActivityItem | None = _current(self.activity)
         if item is None or item.action_id is None or self.busy:
             return
         action_id = item.action_id

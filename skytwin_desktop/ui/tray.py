@@ -11,7 +11,7 @@ from collections.abc import Callable
 
 from PySide6.QtCore import QObject, Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import QAction, QDesktopServices, QIcon
-from PySide6.QtWidgets import QApplication, QMenu, QSystemTrayIcon
+from PySide6.QtWidgets import QApplication, QMenu, QSystemTrayIcon, QWidget
 
 from skytwin_desktop.composition import AppContext
 from skytwin_desktop.domain import Connector
@@ -145,15 +145,8 @@ class TrayController(QObject):
     def _notify(self) -> None:
         show, close = self.notices.update(self.report)
         for connector, message in show:
-            title = f"{connector.title} needs reconnecting"
-            if self.notifier is not None:
-                try:
-                    self.notifier.show(f"reauth-{connector.value}", title, message,
-                                       actions=((RECONNECT, f"Reconnect {connector.title}"),))
-                    continue
-                except Exception as exc:
-                    log.warning("Desktop notification failed (%s); using the tray's message", type(exc).__name__)
-            self.tray.showMessage(title, message, QSystemTrayIcon.MessageIcon.Warning, 0)
+            self._announce(f"reauth-{connector.value}", f"{connector.title} needs reconnecting", message,
+                           (RECONNECT, f"Reconnect {connector.title}"), persistent=True)
         for connector in close:
             if self.notifier is not None:
                 try:
@@ -171,34 +164,33 @@ class TrayController(QObject):
                  else "An action waits for your approval")
         shown = batch.queued_targets[:3]
         more = f"\n… and {batch.queued - len(shown)} more" if batch.queued > len(shown) else ""
-        message = "\n".join(shown) + more
+        self._announce("approvals", title, "\n".join(shown) + more, (OPEN_APPROVALS, "Open Approvals"),
+                       persistent=False)
+
+    def _announce(self, tag: str, title: str, message: str, action: tuple[str, str], *, persistent: bool) -> None:
+        """A desktop notification with one action button; the tray's own balloon when there is none.
+        A persistent one is a warning that stays; the others are news that may expire."""
         if self.notifier is not None:
             try:
-                self.notifier.show("approvals", title, message, actions=((OPEN_APPROVALS, "Open Approvals"),),
-                                   persistent=False)
+                self.notifier.show(tag, title, message, actions=(action,), persistent=persistent)
                 return
             except Exception as exc:
                 log.warning("Desktop notification failed (%s); using the tray's message", type(exc).__name__)
-        self.tray.showMessage(title, message, QSystemTrayIcon.MessageIcon.Information, 10_000)
+        icon = QSystemTrayIcon.MessageIcon.Warning if persistent else QSystemTrayIcon.MessageIcon.Information
+        self.tray.showMessage(title, message, icon, 0 if persistent else 10_000)
 
     # --- the person's intents ------------------------------------------------------------
     def open_status_window(self) -> None:
-        self.window.show()
-        self.window.raise_()
-        self.window.activateWindow()
+        _bring_forward(self.window)
 
     def open_approvals_window(self) -> None:
         if self.approvals_window is not None:
             self.approvals_window.reload()
-            self.approvals_window.show()
-            self.approvals_window.raise_()
-            self.approvals_window.activateWindow()
+            _bring_forward(self.approvals_window)
 
     def open_settings_window(self) -> None:
         if self.settings_window is not None:
-            self.settings_window.show()
-            self.settings_window.raise_()
-            self.settings_window.activateWindow()
+            _bring_forward(self.settings_window)
 
     def open_pause_window(self) -> None:
         if self.pause_dialog is None:
@@ -260,6 +252,12 @@ class TrayController(QObject):
                 window.close()
         if self.notifier is not None:
             self.notifier.shutdown()
+
+
+def _bring_forward(window: QWidget) -> None:
+    window.show()
+    window.raise_()
+    window.activateWindow()
 
 
 def quit_on_signals(app: QApplication) -> None:

@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-import threading
 from typing import Any
 
-from jeepney import DBusAddress, MessageType, Properties, message_bus, new_method_call, new_method_return
+from jeepney import DBusAddress, Properties, new_method_call, new_method_return
 from jeepney.io.blocking import open_dbus_connection
+
+from tests.support.fake_dbus import FakeService
 
 WATCHER = "org.kde.StatusNotifierWatcher"
 ITEM = "org.kde.StatusNotifierItem"
@@ -26,20 +27,16 @@ def start_xvfb() -> tuple[subprocess.Popen, str] | None:
     return server, f":{number}"
 
 
-class FakeWatcher:
+class FakeWatcher(FakeService):
+    bus_name = WATCHER
+
     def __init__(self, address: str) -> None:
-        self.address = address
         self.items: list[str] = []
-        self._stop = threading.Event()
-        self._ready = threading.Event()
-        self._thread = threading.Thread(target=self._serve, daemon=True)
-        self._thread.start()
-        assert self._ready.wait(10), "the fake watcher did not start"
+        super().__init__(address)
         self._client = open_dbus_connection(address)
 
     def stop(self) -> None:
-        self._stop.set()
-        self._thread.join(timeout=5)
+        super().stop()
         self._client.close()
 
     def item_property(self, name: str) -> Any:
@@ -66,25 +63,13 @@ class FakeWatcher:
         walk(reply.body[1])
         return labels
 
-    def _serve(self) -> None:
-        connection = open_dbus_connection(self.address)
-        with connection:
-            connection.send_and_get_reply(message_bus.RequestName(WATCHER), timeout=5)
-            self._ready.set()
-            while not self._stop.is_set():
-                try:
-                    message = connection.receive(timeout=0.1)
-                except TimeoutError:
-                    continue
-                if message.header.message_type != MessageType.method_call:
-                    continue
-                member = message.header.fields.get(3)  # HeaderFields.member
-                if member == "RegisterStatusNotifierItem":
-                    self.items.append(message.body[0])
-                    connection.send(new_method_return(message))
-                elif member == "Get":
-                    known = {"IsStatusNotifierHostRegistered": ("b", True), "ProtocolVersion": ("i", 0),
-                             "RegisteredStatusNotifierItems": ("as", self.items)}
-                    connection.send(new_method_return(message, "v", (known.get(message.body[1], ("b", False)),)))
-                else:
-                    connection.send(new_method_return(message))
+    def answer(self, connection, message, member) -> None:
+        if member == "RegisterStatusNotifierItem":
+            self.items.append(message.body[0])
+            connection.send(new_method_return(message))
+        elif member == "Get":
+            known = {"IsStatusNotifierHostRegistered": ("b", True), "ProtocolVersion": ("i", 0),
+                     "RegisteredStatusNotifierItems": ("as", self.items)}
+            connection.send(new_method_return(message, "v", (known.get(message.body[1], ("b", False)),)))
+        else:
+            connection.send(new_method_return(message))
