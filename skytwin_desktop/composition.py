@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import tzlocal
 from keyring.backend import KeyringBackend
 from sqlalchemy import Engine
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
 from skytwin_desktop.clock import Clock, utc_now
 from skytwin_desktop.config import Config
@@ -24,8 +24,9 @@ from skytwin_desktop.connectors.service import ConnectorService
 from skytwin_desktop.datadir import ensure_data_dir
 from skytwin_desktop.logs import configure_logging
 from skytwin_desktop.policy import PolicyEvaluator
+from skytwin_desktop.store.database import Sessions
 from skytwin_desktop.store.migrate import MigrationResult, open_and_migrate
-from skytwin_desktop.store.users import ensure_local_user
+from skytwin_desktop.store.users import ensure_local_user, local_user_id
 from skytwin_desktop.twin.gate import PolicyGate
 from skytwin_desktop.twin.handlers import Handlers
 from skytwin_desktop.twin.pipeline import Twin
@@ -37,7 +38,7 @@ log = logging.getLogger(__name__)
 class AppContext:
     config: Config
     engine: Engine
-    sessions: sessionmaker[Session]
+    sessions: Sessions
     user_id: int
     clock: Clock
     log_path: Path
@@ -50,8 +51,14 @@ class AppContext:
 
     @contextmanager
     def session(self) -> Iterator[Session]:
-        """A session in one transaction: committed on success, rolled back on error."""
-        with self.sessions.begin() as session:
+        """A write transaction: committed on success, rolled back on error."""
+        with self.sessions.write() as session:
+            yield session
+
+    @contextmanager
+    def reading(self) -> Iterator[Session]:
+        """A read-only transaction, which never waits behind a writer."""
+        with self.sessions.read() as session:
             yield session
 
     def close(self) -> None:
@@ -65,14 +72,17 @@ def build_context(config: Config, clock: Clock = utc_now, keyring_backend: Keyri
     ensure_data_dir(config.data_dir)
     log_path = configure_logging(config.log_dir, config.log_level)
     migration = open_and_migrate(config.database_path, config.backup_dir)
-    sessions = sessionmaker(migration.engine, expire_on_commit=False)
-    with sessions.begin() as session:
-        user_id = ensure_local_user(session, timezone=local_timezone_name()).id
+    sessions = Sessions(migration.engine)
+    with sessions.read() as session:  # a plain read when the person exists: no wait behind a writer
+        user_id = local_user_id(session)
+    if user_id is None:
+        with sessions.write() as session:
+            user_id = ensure_local_user(session, timezone=local_timezone_name()).id
     log.info("Started with data folder %s (schema %s)", config.data_dir, migration.to_revision)
     allow_loopback_http(config.google_api_root)
     endpoints = GoogleEndpoints.for_root(config.google_api_root)
     connectors = ConnectorService(
-        sessions.begin, user_id, endpoints,
+        sessions, user_id, endpoints,
         client=lambda: ClientSecrets.load(config.google_client_secrets),
         tokens=TokenStore(keyring_backend), clock=clock,
     )
@@ -87,7 +97,7 @@ def build_context(config: Config, clock: Clock = utc_now, keyring_backend: Keyri
         migration=migration,
         gate=gate,
         connectors=connectors,
-        twin=Twin(sessions.begin, user_id, gate, Handlers(connectors, endpoints), clock, stopping=connectors.stopping),
+        twin=Twin(sessions, user_id, gate, Handlers(connectors, endpoints), clock, stopping=connectors.stopping),
     )
 
 

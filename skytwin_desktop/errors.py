@@ -35,6 +35,14 @@ class ForeignDatabaseError(StoreError):
     """An SQLite file that is not a SkyTwin database."""
 
 
+class DatabaseBusyError(StoreError):
+    """Another program held the database past the busy time-out."""
+
+
+class DatabaseGoneError(StoreError):
+    """The database file was deleted or replaced under the running app."""
+
+
 class DatabaseTooNewError(StoreError):
     """The schema was written by a newer SkyTwin Desktop than this one."""
 

@@ -15,7 +15,6 @@ from skytwin_desktop.errors import InputError
 from skytwin_desktop.settings_spec import apply_setting, read_settings
 from skytwin_desktop.status import StatusReport, read_status
 from skytwin_desktop.store import policy, users
-from skytwin_desktop.store.approvals import expire_due
 from skytwin_desktop.store.approvals import pending as pending_approvals
 from skytwin_desktop.store.erase import erase_person
 from skytwin_desktop.store.models import ActionRecord, Approval, DecisionLogEntry
@@ -83,9 +82,13 @@ def _explanation(stored: object) -> str:
     return str(action.get("explanation", "")) if isinstance(action, dict) else ""
 
 
-def _pending_item(row: Approval) -> PendingItem:
+def _pending_item(row: Approval, now: datetime | None = None) -> PendingItem:
+    """`now`: show an unanswered approval past its time as expired (expiry is written by the twin's pass)."""
+    status = row.status
+    if now is not None and status == ApprovalStatus.PENDING.value and row.expires_at <= now:
+        status = ApprovalStatus.EXPIRED.value
     return PendingItem(row.id, row.action_kind, row.target, row.reason, row.decided_by, row.confirmation,
-                       row.expires_at, row.status, row.urgency, _explanation(row.action))
+                       row.expires_at, status, row.urgency, _explanation(row.action))
 
 
 _APPROVAL_OUTCOME = {ApprovalStatus.PENDING.value: "waiting for you", ApprovalStatus.APPROVED.value: "you approved it",
@@ -96,7 +99,7 @@ _RECORD_OUTCOME = {ActionState.DONE.value: "done", ActionState.FAILED.value: "fa
                    ActionState.REFUSED.value: "refused when judged again"}
 
 
-def _outcome(entry: DecisionLogEntry, record: ActionRecord | None, approval: Approval | None) -> str:
+def _outcome(entry: DecisionLogEntry, record: ActionRecord | None, approval: Approval | None, now: datetime) -> str:
     if record is not None:
         state = _RECORD_OUTCOME[record.state]
         quiet = (ActionState.QUEUED.value, ActionState.REFUSED.value)
@@ -104,7 +107,7 @@ def _outcome(entry: DecisionLogEntry, record: ActionRecord | None, approval: App
     if not entry.allowed:
         return "refused"
     if entry.requires_approval:
-        return "asked you; " + (_APPROVAL_OUTCOME[approval.status] if approval else "not queued")
+        return "asked you; " + (_APPROVAL_OUTCOME[_pending_item(approval, now).status] if approval else "not queued")
     return "allowed to run by itself"
 
 
@@ -114,7 +117,7 @@ class Intents:
 
     def report(self) -> StatusReport:
         context = self.context
-        with context.session() as session:
+        with context.reading() as session:
             return read_status(session, context.user_id, operator_paused=context.config.auto_execute_disabled,
                                now=context.clock())
 
@@ -127,7 +130,7 @@ class Intents:
                 users.resume(session, self.context.user_id)
 
     def settings(self) -> dict[str, Any]:
-        with self.context.session() as session:
+        with self.context.reading() as session:
             return read_settings(session, self.context.user_id)
 
     def save_setting(self, key: str, value: Any) -> None:
@@ -135,7 +138,7 @@ class Intents:
             apply_setting(session, self.context.user_id, key, value, now=self.context.clock())
 
     def rules(self) -> list[dict[str, Any]]:
-        with self.context.session() as session:
+        with self.context.reading() as session:
             return [{"id": row.id, "name": row.name, "priority": row.priority, "effect": row.effect,
                      "conditions": list(row.conditions)} for row in policy.list_rules(session, self.context.user_id)]
 
@@ -157,23 +160,23 @@ class Intents:
 
     # --- approvals and activity (the approvals window's source) ----------------------------
     def pending(self) -> list[PendingItem]:
-        with self.context.session() as session:
-            expire_due(session, self.context.user_id, self.context.clock())
+        """Unanswered approvals still in time (a read: those past their time are simply not shown)."""
+        with self.context.reading() as session:
             return [_pending_item(row) for row in pending_approvals(session, self.context.user_id, self.context.clock())]
 
     def approvals(self, *, include_answered: bool = False, limit: int = 200) -> list[PendingItem]:
         """Pending approvals, soonest to expire first; or every approval, newest first."""
         if not include_answered:
             return self.pending()
-        with self.context.session() as session:
-            expire_due(session, self.context.user_id, self.context.clock())
+        now = self.context.clock()
+        with self.context.reading() as session:
             rows = session.scalars(select(Approval).where(Approval.user_id == self.context.user_id)
                                    .order_by(Approval.id.desc()).limit(limit))
-            return [_pending_item(row) for row in rows]
+            return [_pending_item(row, now) for row in rows]
 
     def activity(self, limit: int = 100) -> list[ActivityItem]:
-        user_id = self.context.user_id
-        with self.context.session() as session:
+        user_id, now = self.context.user_id, self.context.clock()
+        with self.context.reading() as session:
             entries = list(session.scalars(select(DecisionLogEntry).where(DecisionLogEntry.user_id == user_id)
                                            .order_by(DecisionLogEntry.id.desc()).limit(limit)))
             ids = [entry.id for entry in entries]
@@ -188,7 +191,7 @@ class Intents:
                 approval = queued.get(entry.action_key or "")
                 stored = record.action if record else approval.action if approval else None
                 items.append(ActivityItem(
-                    entry.decided_at, entry.action_kind, entry.target, _outcome(entry, record, approval),
+                    entry.decided_at, entry.action_kind, entry.target, _outcome(entry, record, approval, now),
                     entry.message, entry.id, entry.decided_by, record.id if record else None,
                     bool(record and record.state == ActionState.DONE.value and record.action_kind in UNDOABLE),
                     _explanation(stored)))
@@ -206,7 +209,7 @@ class Intents:
         return self.context.twin.undo(action_id)
 
     def tier(self) -> TrustTier:
-        with self.context.session() as session:
+        with self.context.reading() as session:
             return TrustTier(policy.current_tier(session, self.context.user_id))
 
     def set_tier(self, name: str) -> str:

@@ -83,7 +83,7 @@ def pending(app) -> list[Approval]:
 def twin_with(app, wrap) -> Twin:
     """The app's twin with each real handler wrapped (a crash or a person acting mid-call)."""
     real = app.twin.handlers
-    return Twin(app.sessions.begin, app.user_id, app.gate, real, app.clock,
+    return Twin(app.sessions, app.user_id, app.gate, real, app.clock,
                 executor=Executor({kind: wrap(handler) for kind, handler in real.kinds().items()}))
 
 

@@ -11,14 +11,12 @@ import logging
 import random
 import threading
 from collections.abc import Callable
-from contextlib import AbstractContextManager
 from typing import TypeVar
 from dataclasses import dataclass
 from enum import StrEnum
 
 import requests
 from google.oauth2.credentials import Credentials
-from sqlalchemy.orm import Session
 
 from skytwin_desktop.clock import Clock
 from skytwin_desktop.connectors import breaker
@@ -31,6 +29,7 @@ from skytwin_desktop.connectors.oauth import ClientSecrets, sign_in
 from skytwin_desktop.connectors.secrets import KeyringUnavailable, TokenStore
 from skytwin_desktop.domain import Connector, HealthStatus
 from skytwin_desktop.store import connectors as store
+from skytwin_desktop.store.database import Sessions
 from skytwin_desktop.store.health import health_by_connector, record_health
 
 log = logging.getLogger(__name__)
@@ -64,11 +63,8 @@ class PollReport:
         return self.outcome is Outcome.OK
 
 
-SessionFactory = Callable[[], AbstractContextManager[Session]]
-
-
 class ConnectorService:
-    def __init__(self, sessions: SessionFactory, user_id: int, endpoints: GoogleEndpoints,
+    def __init__(self, sessions: Sessions, user_id: int, endpoints: GoogleEndpoints,
                  client: Callable[[], ClientSecrets], tokens: TokenStore, clock: Clock,
                  rng: random.Random | None = None, sign_in_timeout: int | None = None) -> None:
         self._sessions = sessions
@@ -95,7 +91,7 @@ class ConnectorService:
 
     def _poll(self, connector: Connector) -> PollReport:
         now = self.clock()
-        with self._sessions() as session:
+        with self._sessions.read() as session:
             health = health_by_connector(session, self.user_id).get(connector)
             status = HealthStatus(health.status) if health else HealthStatus.DISABLED
             if status is HealthStatus.DISABLED:
@@ -118,7 +114,7 @@ class ConnectorService:
             return self._failed(connector, state, exc.failure, str(exc))
         except Cancelled:
             return PollReport(connector, Outcome.CANCELLED, detail="the app is quitting")
-        with self._sessions() as session:
+        with self._sessions.write() as session:
             count = store.save_poll(session, self.user_id, connector, result.signals, result.cursor)
             record_health(session, self.user_id, connector, HealthStatus.CONNECTED, at=now)
             store.save_breaker(session, self.user_id, connector, breaker.closed())
@@ -134,7 +130,7 @@ class ConnectorService:
 
     def _failed(self, connector: Connector, state: breaker.BreakerState, failure: Failure, detail: str) -> PollReport:
         now = self.clock()
-        with self._sessions() as session:
+        with self._sessions.write() as session:
             if failure.permanent:
                 record_health(session, self.user_id, connector, HealthStatus.NEEDS_REAUTH, at=now,
                               error_code=failure.error_code)
@@ -168,7 +164,7 @@ class ConnectorService:
         not connected is not tried; a permanent failure marks it `needs_reauth` as a poll would."""
         connector = Connector(connector)
         with self._locks[connector]:
-            with self._sessions() as session:
+            with self._sessions.read() as session:
                 health = health_by_connector(session, self.user_id).get(connector)
             status = HealthStatus(health.status) if health else HealthStatus.DISABLED
             if status is not HealthStatus.CONNECTED:
@@ -212,7 +208,7 @@ class ConnectorService:
             except ConnectorFailure as exc:
                 account = None
                 log.warning("Could not read the %s account after signing in (%s)", connector.title, exc)
-            with self._sessions() as session:
+            with self._sessions.write() as session:
                 previous = store.get_account(session, self.user_id, connector)
                 if account and previous and previous != account:
                     store.clear_cursor(session, self.user_id, connector)  # another mailbox: start afresh
@@ -234,7 +230,7 @@ class ConnectorService:
         connector = Connector(connector)
         with self._locks[connector]:
             refresh_token = self.tokens.load(self.user_id, connector)
-            with self._sessions() as session:
+            with self._sessions.read() as session:
                 account = store.get_account(session, self.user_id, connector)
                 health = health_by_connector(session, self.user_id)
                 sharing = [other for other in Connector
@@ -246,7 +242,7 @@ class ConnectorService:
                 revoked = self._revoke(refresh_token)
             self.tokens.delete(self.user_id, connector)
             self._drop(connector)
-            with self._sessions() as session:
+            with self._sessions.write() as session:
                 record_health(session, self.user_id, connector, HealthStatus.DISABLED, at=self.clock())
                 store.clear_cursor(session, self.user_id, connector)
                 store.save_breaker(session, self.user_id, connector, breaker.closed())

@@ -10,18 +10,30 @@ from __future__ import annotations
 import os
 import sqlite3
 import stat
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import URL, Engine, create_engine, event
+from sqlalchemy.orm import Session, sessionmaker
 
-from skytwin_desktop.errors import CorruptDatabaseError, ForeignDatabaseError, StoreError
+from skytwin_desktop.errors import (
+    CorruptDatabaseError,
+    DatabaseBusyError,
+    DatabaseGoneError,
+    ForeignDatabaseError,
+    StoreError,
+)
 
 SQLITE_HEADER = b"SQLite format 3\x00"
 BUSY_TIMEOUT_MS = 5000
 _OWNER_ONLY = 0o600
 _SQLITE_CORRUPT, _SQLITE_NOTADB = 11, 26
 _SQLITE_READONLY = 8
+_SQLITE_BUSY, _SQLITE_LOCKED = 5, 6
+_READ = "skytwin_read"
+"""Execution option that makes a transaction a plain (deferred) read."""
 CORE_TABLES = frozenset({"users", "autonomy_settings", "connector_health"})
 """Tables every stamped SkyTwin database has; a stamp without them is someone else's file."""
 
@@ -117,14 +129,20 @@ def is_owner_only(path: Path) -> bool:
 
 
 def make_engine(path: Path) -> Engine:
-    """An engine whose connections use WAL, enforce foreign keys, wait when busy, and run every
-    transaction (DDL included) as a real `BEGIN IMMEDIATE` transaction: one writer at a time,
-    and a failed migration leaves nothing half-done."""
+    """An engine whose connections use WAL, enforce foreign keys and wait when busy. A write
+    transaction (DDL included) is a real `BEGIN IMMEDIATE`: one writer at a time, and a failed
+    migration leaves nothing half-done. A read (see `Sessions.read`) is a plain `BEGIN`, which
+    under WAL never waits behind a writer.
+
+    Every transaction first checks that the file is still the one opened: a database deleted or
+    replaced under the running app stops it (`DatabaseGoneError`) instead of letting it write on
+    into a file nobody will see again."""
     if not path.exists():
         create_owner_only_file(path)
     # URL.create, not an f-string: '?', '#' or '%' in a folder name must stay part of the path.
     url = URL.create("sqlite+pysqlite", database=str(path))
     engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
+    identity = _identity(path)
 
     @event.listens_for(engine, "connect")
     def _configure(dbapi_connection, _record) -> None:
@@ -135,14 +153,65 @@ def make_engine(path: Path) -> Engine:
             cursor.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
             cursor.execute("PRAGMA journal_mode = WAL")
             cursor.execute("PRAGMA synchronous = NORMAL")
+        except sqlite3.OperationalError as exc:
+            raise _busy_or(exc) from None
         finally:
             cursor.close()
 
     @event.listens_for(engine, "begin")
     def _begin(connection) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        if _identity(path) != identity:
+            raise DatabaseGoneError(
+                f"The database {path} was deleted or replaced while SkyTwin was running; SkyTwin stopped "
+                "acting so that nothing is done that it would then forget. Start SkyTwin again."
+            )
+        read = connection.get_execution_options().get(_READ, False)
+        connection.exec_driver_sql("BEGIN" if read else "BEGIN IMMEDIATE")
+
+    @event.listens_for(engine, "handle_error")
+    def _translate(context) -> None:
+        original = context.original_exception
+        if isinstance(original, sqlite3.OperationalError):
+            busy = _busy_or(original)
+            if isinstance(busy, DatabaseBusyError):
+                raise busy from None
 
     return engine
+
+
+def _identity(path: Path) -> tuple[int, int] | None:
+    try:
+        found = path.stat()
+    except OSError:
+        return None
+    return found.st_dev, found.st_ino
+
+
+def _busy_or(exc: sqlite3.OperationalError) -> Exception:
+    """SQLite's "database is locked" past the busy time-out, as one line the person can act on."""
+    if getattr(exc, "sqlite_errorcode", 0) & 0xFF in (_SQLITE_BUSY, _SQLITE_LOCKED):
+        return DatabaseBusyError("The database is busy: another program holds it. Try again when it is done.")
+    return exc
+
+
+SessionFactory = Callable[[], AbstractContextManager[Session]]
+
+
+class Sessions:
+    """Transactions on the store: `write()` starts with BEGIN IMMEDIATE, `read()` with a plain BEGIN.
+    Use `read()` only for work that never writes (a deferred read cannot later become a write
+    without risking SQLITE_BUSY), so status refreshes never queue behind the twin's writes."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._write = sessionmaker(engine, expire_on_commit=False)
+        self._read = sessionmaker(engine.execution_options(**{_READ: True}), expire_on_commit=False)
+
+    def write(self) -> AbstractContextManager[Session]:
+        return self._write.begin()
+
+    def read(self) -> AbstractContextManager[Session]:
+        return self._read.begin()
 
 
 def backup_database(source: Path, destination: Path) -> None:

@@ -16,6 +16,11 @@ from skytwin_desktop.store.models import AutonomySettings, User
 log = logging.getLogger(__name__)
 
 
+def local_user_id(session: Session) -> int | None:
+    """The desktop's person, if there is one yet (a read)."""
+    return session.scalar(select(User.id).order_by(User.id).limit(1))
+
+
 def ensure_local_user(session: Session, *, timezone: str) -> User:
     """The desktop's person: the first user, created (at `observer`) on first start."""
     user = session.scalars(select(User).order_by(User.id).limit(1)).first()

@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, ExitStack, contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -29,7 +29,8 @@ from skytwin_desktop.policy import PolicySettings, ProposedAction, RiskAssessmen
 from skytwin_desktop.policy.trust import Feedback
 from skytwin_desktop.proposers import Proposal, propose
 from skytwin_desktop.store import actions as store
-from skytwin_desktop.store.approvals import enqueue, enqueue_many, stored_action
+from skytwin_desktop.store.database import Sessions
+from skytwin_desktop.store.approvals import enqueue, enqueue_many, expire_due, stored_action
 from skytwin_desktop.store.models import ActionRecord, Approval
 from skytwin_desktop.store.policy import SettingsCache, current_tier, record_feedback
 from skytwin_desktop.twin import approvals
@@ -43,7 +44,6 @@ CHUNK = 250
 MAX_ATTEMPTS = 3
 """A record that failed transiently this many times is given up (and shown as failed)."""
 
-SessionFactory = Callable[[], AbstractContextManager[Session]]
 _busy: set[int] = set()
 """Records a thread of this process is working on right now (approving, undoing, resolving)."""
 _busy_lock = threading.Lock()
@@ -100,7 +100,7 @@ class _Planned:
 
 
 class Twin:
-    def __init__(self, sessions: SessionFactory, user_id: int, gate: PolicyGate, handlers: Handlers,
+    def __init__(self, sessions: Sessions, user_id: int, gate: PolicyGate, handlers: Handlers,
                  clock: Callable[[], datetime], executor: Executor | None = None,
                  stopping: threading.Event | None = None) -> None:
         self._sessions = sessions
@@ -118,8 +118,10 @@ class Twin:
     def process_inbox(self) -> BatchReport:
         report = BatchReport()
         with self._lock:
+            with self._sessions.write() as session:
+                expire_due(session, self.user_id, self.clock())  # expiry never executes anything
             self._resolve_unfinished(report)
-            with self._sessions() as session:
+            with self._sessions.read() as session:
                 waiting = store.inbox_count(session, self.user_id)
             for _ in range(waiting // CHUNK + 2):  # bounded: each pass empties a chunk of the inbox
                 if self.stopping.is_set():
@@ -141,7 +143,7 @@ class Twin:
         """Propose for a chunk of the inbox, judge and log it all, queue what needs the person, and
         record (as `started`) what may run: one transaction, bulk statements."""
         now = self.clock()
-        with self._sessions() as session:
+        with self._sessions.write() as session:
             rows = store.take_inbox(session, self.user_id, CHUNK)
             if rows is None:
                 return None
@@ -211,7 +213,7 @@ class Twin:
         mid-batch, say): then it is judged again, and goes to Approvals if it no longer may run."""
         logged: LoggedDecision | None = item.logged
         now = self.clock()
-        with self._sessions() as session:
+        with self._sessions.write() as session:
             if self._settings.current(session) is not item.settings:
                 row = session.get_one(ActionRecord, item.record_id)
                 logged = self._rejudge(session, row, item.action, item.risk, item.urgency, now, report)
@@ -235,7 +237,7 @@ class Twin:
                 tried, detail = False, "Interrupted by quitting; it runs at the next start"
             elif exc.failure.permanent:  # the connector needs the person: wait for the reconnect
                 tried, detail = False, f"Waiting: {exc}; it runs once that is fixed"
-        with self._sessions() as session:
+        with self._sessions.write() as session:
             row = session.get_one(ActionRecord, record_id)
             if tried and state is ActionState.STARTED:
                 row.attempts += 1
@@ -260,7 +262,7 @@ class Twin:
 
     # --- crash recovery ----------------------------------------------------------------------
     def _resolve_unfinished(self, report: BatchReport) -> None:
-        with self._sessions() as session:
+        with self._sessions.read() as session:
             ids = [row.id for row in store.unfinished(session, self.user_id)]
         for record_id in ids:
             if self.stopping.is_set():
@@ -271,7 +273,7 @@ class Twin:
 
     def _resolve(self, record_id: int, report: BatchReport) -> None:
         now = self.clock()
-        with self._sessions() as session:
+        with self._sessions.write() as session:
             row = store.claim(session, self.user_id, record_id, states=(ActionState.STARTED, ActionState.UNDOING),
                               now=now)
             if row is None:
@@ -282,7 +284,7 @@ class Twin:
         try:
             already = self.handlers.is_done(checked)
         except (CannotApply, ExecutionRefused) as exc:
-            with self._sessions() as session:
+            with self._sessions.write() as session:
                 row = session.get_one(ActionRecord, record_id)
                 if undoing:
                     self._finish(row, ActionState.DONE, f"Could not be undone: {exc}", now)
@@ -291,7 +293,7 @@ class Twin:
                     report.failed += 1
             return
         except (ConnectorFailure, Cancelled) as exc:
-            with self._sessions() as session:  # cannot tell now; look again at the next pass
+            with self._sessions.write() as session:  # cannot tell now; look again at the next pass
                 row = session.get_one(ActionRecord, record_id)
                 transient = isinstance(exc, ConnectorFailure) and not exc.failure.permanent
                 if transient and not self.stopping.is_set() and not undoing:
@@ -306,7 +308,7 @@ class Twin:
         if undoing:
             self._settle_undo(record_id, risk, undone=already, now=now)
             return
-        with self._sessions() as session:
+        with self._sessions.write() as session:
             row = session.get_one(ActionRecord, record_id)
             if already:
                 self._finish(row, ActionState.DONE, "Found already done at Google after an interruption; "
@@ -332,7 +334,7 @@ class Twin:
         """Approve and, once fully confirmed, carry the action out (network: not on the GUI thread)."""
         now = self.clock()
         with ExitStack() as holding:
-            with self._sessions() as session:
+            with self._sessions.write() as session:
                 answer = approvals.approve(session, self.gate, self.user_id, approval_id, now=now)
                 if answer.outcome is not approvals.Outcome.APPROVED:
                     return Answer(answer.outcome is approvals.Outcome.NEEDS_SECOND_CONFIRMATION, answer.message)
@@ -352,7 +354,7 @@ class Twin:
         return Answer(False, f"Approved, but it could not be carried out: {detail}")
 
     def reject(self, approval_id: int, note: str | None = None) -> Answer:
-        with self._sessions() as session:
+        with self._sessions.write() as session:
             answer = approvals.reject(session, self.user_id, approval_id, now=self.clock(), note=note)
         return Answer(True, answer.message)
 
@@ -363,7 +365,7 @@ class Twin:
         with _exclusively(record_id) as free:
             if not free:
                 raise InputError(f"Action #{record_id} is being worked on right now; try again in a moment.")
-            with self._sessions() as session:
+            with self._sessions.write() as session:
                 row = store.get_record(session, self.user_id, record_id)
                 if row is None:
                     raise InputError(f"There is no action #{record_id}.")
@@ -385,7 +387,7 @@ class Twin:
             try:
                 detail = str(self.executor.execute(reverse, answer.recheck, answer.grant))
             except (CannotApply, ConnectorFailure, Cancelled, ExecutionRefused) as exc:
-                with self._sessions() as session:
+                with self._sessions.write() as session:
                     self._finish(session.get_one(ActionRecord, record_id), ActionState.DONE,
                                  f"Undo failed: {exc}", now)
                 raise InputError(f"Could not undo: {exc}.") from None
@@ -394,7 +396,7 @@ class Twin:
 
     def _settle_undo(self, record_id: int, risk: RiskAssessment, *, undone: bool, now: datetime,
                      detail: str = "found reversed at Google after an interruption") -> None:
-        with self._sessions() as session:
+        with self._sessions.write() as session:
             row = session.get_one(ActionRecord, record_id)
             if not undone:
                 self._finish(row, ActionState.DONE, "The undo was interrupted before it reached Google", now)
