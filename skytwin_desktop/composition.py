@@ -7,6 +7,7 @@ import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -84,7 +85,7 @@ def build_context(config: Config, clock: Clock = utc_now, keyring_backend: Keyri
     connectors = ConnectorService(
         sessions, user_id, endpoints,
         client=lambda: ClientSecrets.load(config.google_client_secrets),
-        tokens=TokenStore(keyring_backend), clock=clock,
+        tokens=TokenStore(keyring_backend), clock=clock, interval=timedelta(seconds=config.poll_interval),
     )
     gate = PolicyGate(PolicyEvaluator(operator_paused=config.auto_execute_disabled))
     return AppContext(

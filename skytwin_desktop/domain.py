@@ -51,6 +51,29 @@ class HealthStatus(StrEnum):
     DISABLED = "disabled"
 
 
+class ReadProblem(StrEnum):
+    """Why a connected service is not being read right now (beside `HealthStatus`, which stays
+    `connected`: the sign-in is fine, the reading is not)."""
+
+    UNREACHABLE = "unreachable"
+    """Google could not be reached (no network, a time-out)."""
+    GOOGLE_ERRORS = "google_errors"
+    """Google answers, but with errors (5xx, rate limits, answers of an unexpected shape)."""
+    KEYRING_LOCKED = "keyring_locked"
+    KEYRING_MISSING = "keyring_missing"
+    INTERNAL_ERROR = "internal_error"
+    """A fault of SkyTwin's own while reading; the log has the details."""
+
+
+class SetAsideStage(StrEnum):
+    """Where an item that could not be handled was stopped: reading it from Google, storing it,
+    or judging it. Kept with its reason and tried again after an update."""
+
+    READ = "read"
+    STORE = "store"
+    JUDGE = "judge"
+
+
 class ApprovalStatus(StrEnum):
     PENDING = "pending"
     APPROVED = "approved"

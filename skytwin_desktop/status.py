@@ -9,9 +9,12 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from skytwin_desktop.domain import ApprovalStatus, Connector, HealthStatus, TrustTier
+from skytwin_desktop.domain import ApprovalStatus, Connector, HealthStatus, ReadProblem, TrustTier
+from skytwin_desktop.store.connectors import reading_by_connector
 from skytwin_desktop.store.health import health_by_connector
-from skytwin_desktop.store.models import Approval, User
+from skytwin_desktop.store.models import Approval, ConnectorHealth, ConnectorReading, User
+from skytwin_desktop.store.set_aside import counts as set_aside_counts
+from skytwin_desktop.store.set_aside import listed as listed_set_aside
 from skytwin_desktop.store.types import iso_utc
 from skytwin_desktop.store.users import load_settings
 
@@ -22,6 +25,43 @@ class ConnectorState:
     error_code: str | None = None
     last_success_at: datetime | None = None
     last_failure_at: datetime | None = None
+    problem: ReadProblem | None = None
+    """Why a connected service is not being read right now."""
+    problem_text: str | None = None
+    failing_since: datetime | None = None
+    retry_at: datetime | None = None
+    set_aside: int = 0
+    """Items of this service that could not be read, stored or judged (the rest flows on)."""
+
+    @property
+    def reading(self) -> bool:
+        """True only while the twin can read this service: connected, and its last read worked."""
+        return self.status is HealthStatus.CONNECTED and self.problem is None
+
+    @property
+    def not_reading(self) -> bool:
+        """Connected, yet not being read: the state the tray must never call "listening"."""
+        return self.status is HealthStatus.CONNECTED and self.problem is not None
+
+
+@dataclass(frozen=True)
+class SetAsideEntry:
+    connector: Connector
+    item_id: str
+    subject: str
+    sender: str
+    reason: str
+    stage: str
+    at: datetime
+
+    def to_json(self) -> dict[str, Any]:
+        return {"connector": self.connector.value, "item_id": self.item_id, "subject": self.subject,
+                "sender": self.sender, "reason": self.reason, "stage": self.stage, "at": iso_utc(self.at)}
+
+    def describe(self) -> str:
+        subject = f'"{self.subject}"' if self.subject else "an item"
+        sender = f" from {self.sender}" if self.sender else ""
+        return f"{self.connector.title}: {subject}{sender}: {self.reason}"
 
 
 @dataclass(frozen=True)
@@ -35,11 +75,18 @@ class StatusReport:
     paused_reason: str | None
     connectors: dict[Connector, ConnectorState]
     pending_approvals: int
+    set_aside: tuple[SetAsideEntry, ...] = ()
+    """The newest items set aside, newest first."""
 
     @property
     def needs_reauth(self) -> tuple[Connector, ...]:
         """The connectors the person must reconnect, in a stable order."""
         return tuple(name for name, state in self.connectors.items() if state.status is HealthStatus.NEEDS_REAUTH)
+
+    @property
+    def not_reading(self) -> tuple[Connector, ...]:
+        """Connected services that are not being read right now, in a stable order."""
+        return tuple(name for name, state in self.connectors.items() if state.not_reading)
 
     @property
     def any_needs_reauth(self) -> bool:
@@ -60,11 +107,18 @@ class StatusReport:
                     "error_code": state.error_code,
                     "last_success_at": iso_utc(state.last_success_at),
                     "last_failure_at": iso_utc(state.last_failure_at),
+                    "reading": state.reading,
+                    "problem": ({"code": state.problem.value, "text": state.problem_text}
+                                if state.problem is not None else None),
+                    "failing_since": iso_utc(state.failing_since),
+                    "retry_at": iso_utc(state.retry_at),
+                    "set_aside": state.set_aside,
                 }
                 for name, state in self.connectors.items()
             },
             "any_needs_reauth": self.any_needs_reauth,
             "pending_approvals": self.pending_approvals,
+            "set_aside": [entry.to_json() for entry in self.set_aside],
         }
 
 
@@ -73,19 +127,9 @@ def read_status(session: Session, user_id: int, *, operator_paused: bool, now: d
     user = session.get_one(User, user_id)
     settings = load_settings(session, user_id)
     stored = health_by_connector(session, user_id)
-    connectors = {
-        name: (
-            ConnectorState(
-                status=HealthStatus(row.status),
-                error_code=row.error_code,
-                last_success_at=row.last_success_at,
-                last_failure_at=row.last_failure_at,
-            )
-            if (row := stored.get(name))
-            else ConnectorState(status=HealthStatus.DISABLED)
-        )
-        for name in Connector
-    }
+    reading = reading_by_connector(session, user_id)
+    kept = set_aside_counts(session, user_id)
+    connectors = {name: _connector_state(stored.get(name), reading.get(name), kept.get(name, 0)) for name in Connector}
     pending = session.scalar(
         select(func.count())
         .select_from(Approval)
@@ -105,6 +149,24 @@ def read_status(session: Session, user_id: int, *, operator_paused: bool, now: d
         paused_reason=settings.paused_reason,
         connectors=connectors,
         pending_approvals=pending or 0,
+        set_aside=tuple(SetAsideEntry(Connector(row.connector_name), row.item_id, row.subject, row.sender, row.reason,
+                                      row.stage, row.set_aside_at) for row in listed_set_aside(session, user_id)),
+    )
+
+
+def _connector_state(health: ConnectorHealth | None, reading: ConnectorReading | None, set_aside: int) -> ConnectorState:
+    """A connector never set up reads as `disabled`; its reading problem counts only while connected."""
+    if health is None:
+        return ConnectorState(status=HealthStatus.DISABLED, set_aside=set_aside)
+    status = HealthStatus(health.status)
+    problem = reading.problem if reading is not None and status is HealthStatus.CONNECTED else None
+    return ConnectorState(
+        status=status, error_code=health.error_code, last_success_at=health.last_success_at,
+        last_failure_at=health.last_failure_at, set_aside=set_aside,
+        problem=ReadProblem(problem) if problem else None,
+        problem_text=reading.detail if problem and reading else None,
+        failing_since=reading.failing_since if problem and reading else None,
+        retry_at=reading.retry_at if problem and reading else None,
     )
 
 
@@ -128,7 +190,19 @@ def format_report(report: StatusReport) -> str:
             f"{name.value:<10} {state.status.value:<13} {iso_utc(state.last_success_at) or '-':<25} "
             f"{iso_utc(state.last_failure_at) or '-':<25} {state.error_code or '-'}"
         )
+        if state.not_reading:
+            lines.append(f"  {reading_line(name, state)}")
+    if report.set_aside:
+        lines += ["", "Set aside (could not be read, stored or judged; everything else goes on):"]
+        lines += [f"  {entry.describe()}" for entry in report.set_aside]
     return "\n".join(lines)
+
+
+def reading_line(connector: Connector, state: ConnectorState) -> str:
+    """"Not reading Gmail since …: why (retrying at …)", for a connected service that is not being read."""
+    since = f" since {iso_utc(state.failing_since)}" if state.failing_since else ""
+    retry = f" (retrying at {iso_utc(state.retry_at)})" if state.retry_at else ""
+    return f"Not reading {connector.title}{since}: {state.problem_text or 'it could not be read'}{retry}"
 
 
 def pause_line(report: StatusReport) -> str:

@@ -28,13 +28,14 @@ def test_status_json_shape_on_first_start(cli, data_dir: Path):
     result = cli("status", "--json")
     assert result.code == 0, result.err
     report = json.loads(result.out)
-    assert set(report) == {"user", "pause", "connectors", "any_needs_reauth", "pending_approvals"}
+    assert set(report) == {"user", "pause", "connectors", "any_needs_reauth", "pending_approvals", "set_aside"}
     assert set(report["user"]) == {"id", "email", "trust_tier"}
     assert report["user"]["trust_tier"] == "observer"
     assert report["pause"] == {"operator": False, "user": False, "paused_at": None, "reason": None}
     assert set(report["connectors"]) == {"gmail", "calendar"}
     for state in report["connectors"].values():
-        assert state == {"status": "disabled", "error_code": None, "last_success_at": None, "last_failure_at": None}
+        assert state == {"status": "disabled", "error_code": None, "last_success_at": None, "last_failure_at": None,
+                         "reading": False, "problem": None, "failing_since": None, "retry_at": None, "set_aside": 0}
     assert report["any_needs_reauth"] is False
     assert report["pending_approvals"] == 0
     assert (data_dir / "skytwin.db").is_file()

@@ -15,10 +15,12 @@ from skytwin_desktop.store.models import (
     ConnectorBreaker,
     ConnectorCursor,
     ConnectorHealth,
+    ConnectorReading,
     DecisionLogEntry,
     FeedbackEventRow,
     PolicyRuleRow,
     ProcessedSignal,
+    SetAsideItem,
     SignalInboxRow,
     TierChangeRow,
     User,
@@ -42,7 +44,8 @@ def test_every_foreign_key_to_users_cascades_on_delete(context):
         tables = user_tables(connection)
     assert {"autonomy_settings", "connector_health", "connector_cursors", "processed_signals",
             "approvals", "decision_log", "policy_rules", "feedback_events", "tier_changes",
-            "connector_accounts", "connector_breakers", "signal_inbox", "action_records"} <= set(tables)
+            "connector_accounts", "connector_breakers", "signal_inbox", "action_records", "connector_reading",
+            "set_aside"} <= set(tables)
     not_cascading = [(t, fk["from"]) for t, fks in tables.items() for fk in fks if fk["on_delete"] != "CASCADE"]
     assert not_cascading == []
 
@@ -68,6 +71,9 @@ def add_everything_for(session, user_id: int, now) -> None:
         SignalInboxRow(user_id=user_id, connector_name="gmail", signal_id="m1", payload={}),
         ActionRecord(user_id=user_id, action_key="gmail:m1:archive_email", action_kind="archive_email",
                      target="m1", action={}, state="done", started_at=now),
+        ConnectorReading(user_id=user_id, connector_name="gmail", problem="unreachable", failing_since=now),
+        SetAsideItem(user_id=user_id, connector_name="gmail", item_id="m2", stage="read", reason="odd",
+                     payload={}, app_version="0"),
     ])
 
 

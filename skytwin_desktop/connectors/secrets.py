@@ -31,6 +31,10 @@ class KeyringUnavailable(SkytwinError):
     exit_code = 4
 
 
+class KeyringLocked(KeyringUnavailable):
+    """The keyring is there but locked: unlocking it is the fix."""
+
+
 def choose_backend() -> keyring.backend.KeyringBackend:
     """The configured backend, or the best recommended one; never an unrecommended fallback."""
     configured = keyring.core.load_env() or keyring.core.load_config()
@@ -83,7 +87,7 @@ class TokenStore:
         try:
             return method(*args)
         except keyring.errors.KeyringLocked:
-            raise KeyringUnavailable(f"The keyring is locked, so SkyTwin cannot {verb} your Google sign-in. {_FIX}") from None
+            raise KeyringLocked(f"The keyring is locked, so SkyTwin cannot {verb} your Google sign-in. {_FIX}") from None
         except keyring.errors.PasswordDeleteError as exc:
             raise KeyringUnavailable("nothing to remove") from exc
         except (keyring.errors.KeyringError, OSError) as exc:

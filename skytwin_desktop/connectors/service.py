@@ -10,6 +10,8 @@ from __future__ import annotations
 import logging
 import random
 import threading
+import traceback
+from datetime import timedelta
 from collections.abc import Callable
 from typing import TypeVar
 from dataclasses import dataclass
@@ -26,11 +28,12 @@ from skytwin_desktop.connectors.failures import ConnectorFailure, Failure
 from skytwin_desktop.connectors.gmail import GmailReader
 from skytwin_desktop.connectors.http import Cancelled, GoogleHttp
 from skytwin_desktop.connectors.oauth import ClientSecrets, sign_in
-from skytwin_desktop.connectors.secrets import KeyringUnavailable, TokenStore
-from skytwin_desktop.domain import Connector, HealthStatus
+from skytwin_desktop.connectors.secrets import KeyringLocked, KeyringUnavailable, TokenStore
+from skytwin_desktop.domain import Connector, HealthStatus, ReadProblem, SetAsideStage
 from skytwin_desktop.store import connectors as store
 from skytwin_desktop.store.database import Sessions
 from skytwin_desktop.store.health import health_by_connector, record_health
+from skytwin_desktop.store.set_aside import set_aside
 
 log = logging.getLogger(__name__)
 REVOKE_TIMEOUT = 10
@@ -63,10 +66,30 @@ class PollReport:
         return self.outcome is Outcome.OK
 
 
+UNREACHABLE_CODES = frozenset({"network_error", "timeout"})
+
+
+def read_problem(failure: Failure) -> ReadProblem:
+    if failure.error_code in UNREACHABLE_CODES:
+        return ReadProblem.UNREACHABLE
+    if failure.error_code == "internal_error":
+        return ReadProblem.INTERNAL_ERROR
+    return ReadProblem.GOOGLE_ERRORS
+
+
+def problem_words(problem: ReadProblem, detail: str) -> str:
+    if problem is ReadProblem.UNREACHABLE:
+        return f"Google could not be reached ({detail}); check the network connection"
+    if problem is ReadProblem.GOOGLE_ERRORS:
+        return f"Google answers with errors ({detail})"
+    return detail
+
+
 class ConnectorService:
     def __init__(self, sessions: Sessions, user_id: int, endpoints: GoogleEndpoints,
                  client: Callable[[], ClientSecrets], tokens: TokenStore, clock: Clock,
-                 rng: random.Random | None = None, sign_in_timeout: int | None = None) -> None:
+                 rng: random.Random | None = None, sign_in_timeout: int | None = None,
+                 interval: timedelta = timedelta(seconds=60)) -> None:
         self._sessions = sessions
         self.user_id = user_id
         self.endpoints = endpoints
@@ -75,6 +98,8 @@ class ConnectorService:
         self.clock = clock
         self._rng = rng or random.Random()
         self._sign_in_timeout = sign_in_timeout
+        self.interval = interval
+        """Between polls: when a failed read is next tried (unless the breaker waits longer)."""
         self._http: dict[Connector, GoogleHttp] = {}
         self._locks = {connector: threading.RLock() for connector in Connector}
         self.stopping = threading.Event()
@@ -107,6 +132,10 @@ class ConnectorService:
             http = self._http_for(connector)
             result = self._read(connector, http, cursor, now)
         except KeyringUnavailable as exc:
+            problem = ReadProblem.KEYRING_LOCKED if isinstance(exc, KeyringLocked) else ReadProblem.KEYRING_MISSING
+            with self._sessions.write() as session:
+                store.record_reading(session, self.user_id, connector, at=now, problem=problem, detail=str(exc),
+                                     retry_at=now + self.interval)
             return PollReport(connector, Outcome.KEYRING_ERROR, error_code="keyring_unavailable", detail=str(exc))
         except ConnectorFailure as exc:
             if self.stopping.is_set():  # the request was cut short by quitting, not by Google
@@ -114,9 +143,17 @@ class ConnectorService:
             return self._failed(connector, state, exc.failure, str(exc))
         except Cancelled:
             return PollReport(connector, Outcome.CANCELLED, detail="the app is quitting")
+        except Exception as exc:  # a fault of ours on an answer we did not foresee: shown, retried, never fatal
+            log.warning("%s could not be read (%s); the first frames:\n%s", connector.title, type(exc).__name__,
+                        "".join(traceback.format_exception(exc, limit=6)).strip())
+            return self._failed(connector, state, Failure(False, "internal_error"),
+                                f"SkyTwin could not read {connector.title} ({type(exc).__name__}); "
+                                "details are in the log")
         with self._sessions.write() as session:
             count = store.save_poll(session, self.user_id, connector, result.signals, result.cursor)
+            set_aside(session, self.user_id, result.set_aside, SetAsideStage.READ)
             record_health(session, self.user_id, connector, HealthStatus.CONNECTED, at=now)
+            store.record_reading(session, self.user_id, connector, at=now)
             store.save_breaker(session, self.user_id, connector, breaker.closed())
             if result.account and not store.get_account(session, self.user_id, connector):
                 store.set_account(session, self.user_id, connector, result.account, now)
@@ -135,9 +172,14 @@ class ConnectorService:
                 record_health(session, self.user_id, connector, HealthStatus.NEEDS_REAUTH, at=now,
                               error_code=failure.error_code)
                 store.save_breaker(session, self.user_id, connector, breaker.closed(), failure.error_code)
+                store.record_reading(session, self.user_id, connector, at=now)  # the health says it all
             else:
-                store.save_breaker(session, self.user_id, connector, breaker.after_transient(state, now, self._rng),
-                                   failure.error_code)
+                after = breaker.after_transient(state, now, self._rng)
+                store.save_breaker(session, self.user_id, connector, after, failure.error_code)
+                problem = read_problem(failure)
+                store.record_reading(session, self.user_id, connector, at=now, problem=problem,
+                                     detail=problem_words(problem, detail),
+                                     retry_at=after.open_until or now + self.interval)
         if failure.permanent:
             self._drop(connector)
             log.warning("%s needs reconnecting (%s); polling stops until then", connector.title, failure.error_code)
@@ -215,6 +257,7 @@ class ConnectorService:
                 if account:
                     store.set_account(session, self.user_id, connector, account, now)
                 record_health(session, self.user_id, connector, HealthStatus.CONNECTED, at=now)
+                store.record_reading(session, self.user_id, connector, at=now)
                 store.save_breaker(session, self.user_id, connector, breaker.closed())
             log.info("%s connected", connector.title)
             return self._poll(connector)
@@ -247,6 +290,7 @@ class ConnectorService:
                 store.clear_cursor(session, self.user_id, connector)
                 store.save_breaker(session, self.user_id, connector, breaker.closed())
                 store.forget_account(session, self.user_id, connector)
+                store.forget_reading(session, self.user_id, connector)
         if revoked:
             return f"{connector.title} disconnected; access revoked at Google."
         if sharing:

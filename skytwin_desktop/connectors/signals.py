@@ -74,6 +74,18 @@ Signal = EmailSignal | EventSignal
 
 
 @dataclass(frozen=True)
+class SetAside:
+    """An item that could not be handled, with its reason in words; kept, shown, tried again later."""
+
+    connector: Connector
+    item_id: str
+    reason: str
+    subject: str = ""
+    sender: str = ""
+    payload: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class PollResult:
     """One poll of one connector: its new signals and where the next poll resumes."""
 
@@ -82,6 +94,8 @@ class PollResult:
     account: str | None = None
     """The Google account, when the poll learned it (a first sync)."""
     bootstrapped: bool = False
+    set_aside: list[SetAside] = field(default_factory=list)
+    """Items of this poll that could not be read; everything else came through."""
 
 
 def signal_to_json(signal: Signal) -> dict[str, Any]:

@@ -27,6 +27,7 @@ def main(argv: list[str] | None = None) -> int:
         done.set()
 
     signal.signal(signal.SIGTERM, finish)
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # even when started with SIGINT ignored (a background job)
     with GoogleSandbox(account=args.account) as sandbox:
         target = args.client_secrets or Path(tempfile.mkdtemp(prefix="skytwin-sandbox-")) / "client_secrets.json"
         path = sandbox.write_client_secrets(target)

@@ -4,14 +4,20 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import delete
+from sqlalchemy import delete, select
 from sqlalchemy.dialects.sqlite import insert
 from sqlalchemy.orm import Session
 
 from skytwin_desktop.connectors.breaker import BreakerState
 from skytwin_desktop.connectors.signals import Signal, signal_to_json
-from skytwin_desktop.domain import Connector
-from skytwin_desktop.store.models import ConnectorAccount, ConnectorBreaker, ConnectorCursor, SignalInboxRow
+from skytwin_desktop.domain import Connector, ReadProblem
+from skytwin_desktop.store.models import (
+    ConnectorAccount,
+    ConnectorBreaker,
+    ConnectorCursor,
+    ConnectorReading,
+    SignalInboxRow,
+)
 
 
 def _pk(user_id: int, connector: Connector) -> tuple[int, str]:
@@ -83,3 +89,32 @@ def save_breaker(session: Session, user_id: int, connector: Connector, state: Br
     row.consecutive_failures, row.open_until = state.consecutive_failures, state.open_until
     row.last_error_code = error_code
     session.flush()
+
+
+def record_reading(session: Session, user_id: int, connector: Connector, *, at: datetime,
+                   problem: ReadProblem | None = None, detail: str | None = None,
+                   retry_at: datetime | None = None) -> None:
+    """What the last attempt to read found: reading works (no problem), or why not. The first
+    failure of a run of failures stamps `failing_since`; later ones keep it."""
+    row = session.get(ConnectorReading, _pk(user_id, connector))
+    if row is None:
+        row = ConnectorReading(user_id=user_id, connector_name=Connector(connector).value)
+        session.add(row)
+    row.last_attempt_at = at
+    if problem is None:
+        row.problem = row.detail = row.failing_since = row.retry_at = None
+    else:
+        row.problem, row.detail = ReadProblem(problem).value, (detail or "")[:500] or None
+        row.failing_since = row.failing_since or at
+        row.retry_at = retry_at
+    session.flush()
+
+
+def forget_reading(session: Session, user_id: int, connector: Connector) -> None:
+    session.execute(delete(ConnectorReading).where(ConnectorReading.user_id == user_id,
+                                                   ConnectorReading.connector_name == Connector(connector).value))
+
+
+def reading_by_connector(session: Session, user_id: int) -> dict[Connector, ConnectorReading]:
+    rows = session.scalars(select(ConnectorReading).where(ConnectorReading.user_id == user_id))
+    return {Connector(row.connector_name): row for row in rows}

@@ -36,6 +36,8 @@ from skytwin_desktop.domain import (
     Confirmation,
     Connector,
     HealthStatus,
+    ReadProblem,
+    SetAsideStage,
     TrustTier,
     Urgency,
 )
@@ -317,6 +319,51 @@ class ConnectorBreaker(Base):
     consecutive_failures: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     open_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_error_code: Mapped[str | None] = mapped_column(String(64))
+
+
+class ConnectorReading(Base):
+    """Whether a connected service is being read, and if not, why and since when. Beside
+    connector_health (whose status stays `connected` while the sign-in is fine)."""
+
+    __tablename__ = "connector_reading"
+    __table_args__ = (one_of("connector_name", Connector), one_of("problem", ReadProblem))
+
+    user_id: Mapped[int] = mapped_column(user_fk(), primary_key=True)
+    connector_name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    problem: Mapped[str | None] = mapped_column(String(32))
+    """NULL while reading works."""
+    detail: Mapped[str | None] = mapped_column(String(500))
+    """The problem in words, with what to do where the person can do something."""
+    failing_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    retry_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class SetAsideItem(Base):
+    """A message, event or piece of a Google answer that could not be read, stored or judged: kept
+    with its reason so everything else keeps flowing, shown to the person, and tried again after
+    an update of SkyTwin."""
+
+    __tablename__ = "set_aside"
+    __table_args__ = (
+        one_of("connector_name", Connector),
+        one_of("stage", SetAsideStage),
+        UniqueConstraint("user_id", "connector_name", "item_id", name="uq_set_aside_item"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(user_fk(), index=True)
+    connector_name: Mapped[str] = mapped_column(String(32))
+    item_id: Mapped[str] = mapped_column(String(255))
+    stage: Mapped[str] = mapped_column(String(8))
+    subject: Mapped[str] = mapped_column(String(300), default="", server_default=text("''"))
+    sender: Mapped[str] = mapped_column(String(320), default="", server_default=text("''"))
+    reason: Mapped[str] = mapped_column(String(500))
+    payload: Mapped[dict] = mapped_column(JSON, default=dict)
+    """What was received (Google's item, or the signal), to try again without asking Google."""
+    app_version: Mapped[str] = mapped_column(String(32))
+    """The SkyTwin that set it aside; a newer one tries it again."""
+    set_aside_at: Mapped[datetime] = mapped_column(UTCDateTime, server_default=DB_NOW)
 
 
 class SignalInboxRow(Base):

@@ -9,8 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from skytwin_desktop.domain import Connector
-from skytwin_desktop.status import StatusReport
+from datetime import UTC, datetime
+
+from skytwin_desktop.domain import Connector, ReadProblem
+from skytwin_desktop.status import ConnectorState, StatusReport
 
 
 class TrayIcon(StrEnum):
@@ -21,6 +23,10 @@ class TrayIcon(StrEnum):
     ATTENTION = "attention"
     ATTENTION_PAUSED = "attention-paused"
     """Amber warning with a pause badge: a connector is broken and auto-execution is paused."""
+    NOT_READING = "not-reading"
+    """Grey with a broken ring: a connected service is not being read right now (offline, Google
+    errors, a locked keyring); neither the amber re-auth warning nor the pause."""
+    NOT_READING_PAUSED = "not-reading-paused"
     ERROR = "error"
 
 
@@ -45,7 +51,7 @@ GENERIC_REASON = "Google sign-in stopped working"
 @dataclass(frozen=True)
 class Banner:
     kind: str
-    """"pause" (red) or "reauth" (amber)."""
+    """"pause" (red), "reauth" (amber) or "not-reading" (grey)."""
     text: str
     connector: Connector | None = None
 
@@ -76,9 +82,20 @@ def pause_banner_text(report: StatusReport) -> str | None:
     return None
 
 
+def not_reading_message(connector: Connector, state: ConnectorState) -> str:
+    why = state.problem_text or "it could not be read"
+    retry = f" SkyTwin tries again at {short_time(state.retry_at)}." if state.retry_at else ""
+    return f"Your twin is not reading {connector.title} right now: {why}.{retry}"
+
+
+def short_time(moment: datetime | None) -> str:
+    return f"{moment.astimezone(UTC):%H:%M} UTC" if moment else ""
+
+
 def tray_state(report: StatusReport, problem: str | None = None) -> TrayState:
     """`problem`: why the app cannot work at all (database, keyring), if it cannot."""
     broken = report.needs_reauth
+    unread = report.not_reading
     paused = report.operator_paused or report.user_paused
     phrases = []
     if problem:
@@ -86,6 +103,8 @@ def tray_state(report: StatusReport, problem: str | None = None) -> TrayState:
     if broken:
         titles = " and ".join(c.title for c in broken)
         phrases.append(f"{titles} {'needs' if len(broken) == 1 else 'need'} reconnecting")
+    for connector in unread:
+        phrases.append(f"not reading {connector.title} ({_problem_phrase(report.connectors[connector])})")
     if report.operator_paused:
         phrases.append("paused by your administrator")
     elif report.user_paused:
@@ -94,6 +113,8 @@ def tray_state(report: StatusReport, problem: str | None = None) -> TrayState:
         icon = TrayIcon.ERROR
     elif broken:
         icon = TrayIcon.ATTENTION_PAUSED if paused else TrayIcon.ATTENTION
+    elif unread:
+        icon = TrayIcon.NOT_READING_PAUSED if paused else TrayIcon.NOT_READING
     elif paused:
         icon = TrayIcon.PAUSED
     else:
@@ -109,8 +130,23 @@ def tray_state(report: StatusReport, problem: str | None = None) -> TrayState:
         banners.append(Banner("pause", pause_text))
     for connector in broken:
         banners.append(Banner("reauth", reauth_message(connector, report.connectors[connector].error_code), connector))
+    for connector in unread:
+        banners.append(Banner("not-reading", not_reading_message(connector, report.connectors[connector])))
     return TrayState(icon=icon, tooltip="SkyTwin — " + "; ".join(phrases), pause_item=pause_item,
                      approvals=report.pending_approvals, reconnect=broken, banners=tuple(banners))
+
+
+_PROBLEM_PHRASES = {
+    ReadProblem.UNREACHABLE: "Google is unreachable",
+    ReadProblem.GOOGLE_ERRORS: "Google answers with errors",
+    ReadProblem.KEYRING_LOCKED: "the keyring is locked",
+    ReadProblem.KEYRING_MISSING: "no keyring to read the sign-in from",
+    ReadProblem.INTERNAL_ERROR: "a fault in SkyTwin",
+}
+
+
+def _problem_phrase(state: ConnectorState) -> str:
+    return _PROBLEM_PHRASES.get(state.problem, "it cannot be read") if state.problem else ""
 
 
 class ReauthNotices:

@@ -14,8 +14,9 @@ from skytwin_desktop.ui.state import Banner, TrayState
 BANNER_STYLE = {
     "pause": "background:#b91c1c; color:white; border-radius:4px;",
     "reauth": "background:#f59e0b; color:#1f2937; border-radius:4px;",
+    "not-reading": "background:#4b5563; color:white; border-radius:4px;",
 }
-BANNER_MARK = {"pause": "‖", "reauth": "⚠"}  # the kind in a symbol too, never colour alone
+BANNER_MARK = {"pause": "‖", "reauth": "⚠", "not-reading": "⊘"}  # the kind in a symbol too, never colour alone
 
 
 class BannerWidget(QFrame):

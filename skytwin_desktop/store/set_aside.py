@@ -1,0 +1,55 @@
+"""Items set aside because they could not be read, stored or judged: kept with their reason,
+shown to the person, and handed back to be tried again once a newer SkyTwin runs."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.dialects.sqlite import insert
+from sqlalchemy.orm import Session
+
+from skytwin_desktop import __version__
+from skytwin_desktop.connectors.signals import SetAside
+from skytwin_desktop.domain import Connector, SetAsideStage
+from skytwin_desktop.store.models import SetAsideItem
+from skytwin_desktop.text import storable
+
+
+def set_aside(session: Session, user_id: int, items: Iterable[SetAside], stage: SetAsideStage) -> int:
+    """Keep each item once (the same item again only updates its reason), in the caller's transaction."""
+    count = 0
+    for item in items:
+        values = {"user_id": user_id, "connector_name": Connector(item.connector).value,
+                  "item_id": storable(item.item_id)[:255], "stage": SetAsideStage(stage).value,
+                  "subject": storable(item.subject)[:300], "sender": storable(item.sender)[:320],
+                  "reason": storable(item.reason)[:500], "payload": item.payload, "app_version": __version__}
+        statement = insert(SetAsideItem).values(**values)
+        session.execute(statement.on_conflict_do_update(
+            index_elements=[SetAsideItem.user_id, SetAsideItem.connector_name, SetAsideItem.item_id],
+            set_={key: statement.excluded[key] for key in ("stage", "subject", "sender", "reason", "payload",
+                                                           "app_version")}))
+        count += 1
+    return count
+
+
+def listed(session: Session, user_id: int, limit: int = 20) -> list[SetAsideItem]:
+    """Newest first."""
+    return list(session.scalars(select(SetAsideItem).where(SetAsideItem.user_id == user_id)
+                                .order_by(SetAsideItem.id.desc()).limit(limit)))
+
+
+def counts(session: Session, user_id: int) -> dict[Connector, int]:
+    rows = session.execute(select(SetAsideItem.connector_name, func.count()).where(SetAsideItem.user_id == user_id)
+                           .group_by(SetAsideItem.connector_name))
+    return {Connector(name): count for name, count in rows}
+
+
+def take_for_retry(session: Session, user_id: int) -> list[SetAsideItem]:
+    """Items set aside by another version of SkyTwin: removed here, for the caller to try again
+    in the same transaction (what fails again is set aside again, by this version)."""
+    rows = list(session.scalars(select(SetAsideItem).where(SetAsideItem.user_id == user_id,
+                                                           SetAsideItem.app_version != __version__)))
+    if rows:
+        session.execute(delete(SetAsideItem).where(SetAsideItem.id.in_([row.id for row in rows])))
+    return rows

@@ -1,0 +1,150 @@
+"""A connected service that is not being read is never shown as read: offline, Google answering
+errors, a locked keyring, or a fault of ours each leave `connected` as it is and add what is true
+besides (not reading since when, why in words, when it is tried again), in `status`, its JSON
+and the tray; and the next good read clears it."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import keyring.backend
+import keyring.errors
+import pytest
+
+from skytwin_desktop.composition import build_context
+from skytwin_desktop.config import Config
+from skytwin_desktop.connectors.service import Outcome
+from skytwin_desktop.domain import Connector, HealthStatus, ReadProblem
+from skytwin_desktop.intents import Intents
+from skytwin_desktop.ui.state import TrayIcon, tray_state
+from tests.test_cli import ISO_UTC
+
+GMAIL, CALENDAR = Connector.GMAIL, Connector.CALENDAR
+
+
+def run(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "skytwin_desktop", *args], capture_output=True, text=True,
+                          timeout=120)
+
+
+@pytest.fixture
+def app(google, clock):
+    context = build_context(Config.from_env(), clock=clock)
+    yield context
+    context.close()
+
+
+def report(app):
+    return Intents(app).report()
+
+
+def test_offline_is_shown_as_not_reading_with_since_why_and_retry(google):
+    for connector in ("gmail", "calendar"):
+        assert run("connect", connector).returncode == 0
+    google.stop()  # Google unreachable
+    polled = run("poll-once")
+    assert polled.returncode == 1 and "unexpected" not in polled.stderr
+    status = json.loads(run("status", "--json").stdout)
+    for name in ("gmail", "calendar"):
+        state = status["connectors"][name]
+        assert state["status"] == "connected", "the sign-in is fine; connector_health stays as it is"
+        assert state["reading"] is False
+        assert state["problem"]["code"] == "unreachable"
+        assert "could not be reached" in state["problem"]["text"]
+        assert ISO_UTC.match(state["failing_since"]) and ISO_UTC.match(state["retry_at"])
+        assert state["retry_at"] > state["failing_since"]
+    table = run("status").stdout
+    assert "Not reading Gmail since" in table and "retrying at" in table
+
+
+def test_the_tray_never_says_listening_while_a_connected_service_is_not_read(app, google):
+    app.connectors.connect(GMAIL)
+    assert tray_state(report(app)).tooltip == "SkyTwin — listening"
+    google.fail_next("/gmail", 503, count=5)
+    assert app.connectors.poll(GMAIL).outcome is Outcome.TRANSIENT_FAILURE
+    state = tray_state(report(app))
+    assert state.icon is TrayIcon.NOT_READING
+    assert "listening" not in state.tooltip
+    assert state.tooltip.startswith("SkyTwin — not reading Gmail")
+    assert [banner.kind for banner in state.banners] == ["not-reading"]
+    assert "Google answers with errors" in state.banners[0].text
+
+
+def test_the_next_good_read_clears_it_and_keeps_when_it_started(app, google, clock):
+    app.connectors.connect(GMAIL)
+    google.fail_next("/gmail", 503, count=2)
+    app.connectors.poll(GMAIL)
+    first = report(app).connectors[GMAIL]
+    assert first.problem is ReadProblem.GOOGLE_ERRORS and first.failing_since == clock()
+    clock.advance(minutes=1)
+    app.connectors.poll(GMAIL)
+    second = report(app).connectors[GMAIL]
+    assert second.failing_since == first.failing_since, "since the first failure, not the latest"
+    assert second.retry_at == clock() + app.connectors.interval
+    clock.advance(minutes=1)
+    assert app.connectors.poll(GMAIL).succeeded
+    healed = report(app).connectors[GMAIL]
+    assert healed.reading and healed.problem is None and healed.failing_since is None
+    assert tray_state(report(app)).icon is TrayIcon.LISTENING
+
+
+def test_a_backoff_says_when_it_tries_again(app, google, clock):
+    app.connectors.connect(GMAIL)
+    google.fail_next("/gmail", 503, count=3)
+    for _ in range(3):
+        app.connectors.poll(GMAIL)
+    state = report(app).connectors[GMAIL]
+    assert state.retry_at is not None and state.retry_at >= clock() + app.connectors.interval * 4
+    assert app.connectors.poll(GMAIL).outcome is Outcome.BACKING_OFF
+    assert report(app).connectors[GMAIL].retry_at == state.retry_at
+
+
+class LockedAfterConnecting(keyring.backend.KeyringBackend):
+    priority = 1  # type: ignore[assignment]
+
+    def __init__(self):
+        super().__init__()
+        self.items, self.locked = {}, False
+
+    def get_password(self, service, username):
+        if self.locked:
+            raise keyring.errors.KeyringLocked("locked")
+        return self.items.get((service, username))
+
+    def set_password(self, service, username, password):
+        self.items[(service, username)] = password
+
+    def delete_password(self, service, username):
+        self.items.pop((service, username), None)
+
+
+def test_a_locked_keyring_is_shown_with_the_fix(google, clock):
+    backend = LockedAfterConnecting()
+    context = build_context(Config.from_env(), clock=clock, keyring_backend=backend)
+    try:
+        context.connectors.connect(CALENDAR)
+        context.connectors.close()  # a restart: the token must be read from the keyring again
+        backend.locked = True
+        assert context.connectors.poll(CALENDAR).outcome is Outcome.KEYRING_ERROR
+        state = report(context).connectors[CALENDAR]
+        assert state.status is HealthStatus.CONNECTED and not state.reading
+        assert state.problem is ReadProblem.KEYRING_LOCKED
+        assert "Unlock" in (state.problem_text or "")
+        tray = tray_state(report(context))
+        assert tray.icon is TrayIcon.NOT_READING and "listening" not in tray.tooltip
+        backend.locked = False
+        assert context.connectors.poll(CALENDAR).succeeded
+        assert report(context).connectors[CALENDAR].reading
+    finally:
+        context.close()
+
+
+def test_a_fault_of_ours_on_an_odd_answer_is_shown_not_an_unexpected_error(google):
+    assert run("connect", "gmail").returncode == 0
+    google.fail_next("/gmail/v1/users/me/history", 200, body={"history": 7, "historyId": "99"}, count=3)
+    polled = run("poll-once")
+    assert "unexpected error" not in polled.stderr and polled.returncode == 1
+    state = json.loads(run("status", "--json").stdout)["connectors"]["gmail"]
+    assert state["reading"] is False and state["problem"]["code"] in ("google_errors", "internal_error")
