@@ -84,6 +84,10 @@ class GoogleHttp:
             raise ConnectorFailure(Failure(False, "timeout"), "Google did not answer in time") from None
         except requests.RequestException:
             raise ConnectorFailure(Failure(False, "network_error"), "could not reach Google") from None
+        except (ValueError, TypeError, KeyError, AttributeError):
+            # google-auth reads the token answer itself; a truncated or odd one surfaces as these.
+            raise ConnectorFailure(Failure(False, "malformed_response"),
+                                   "Google's token answer had an unexpected shape") from None
         if response.status_code >= 400:
             raise ApiError(response.status_code, _json_or_text(response))
         try:

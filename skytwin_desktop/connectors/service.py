@@ -11,7 +11,8 @@ import logging
 import random
 import threading
 import traceback
-from datetime import timedelta
+import dataclasses
+from datetime import datetime, timedelta
 from collections.abc import Callable
 from typing import TypeVar
 from dataclasses import dataclass
@@ -28,12 +29,14 @@ from skytwin_desktop.connectors.failures import ConnectorFailure, Failure
 from skytwin_desktop.connectors.gmail import GmailReader
 from skytwin_desktop.connectors.http import Cancelled, GoogleHttp
 from skytwin_desktop.connectors.oauth import ClientSecrets, sign_in
+from skytwin_desktop.connectors.signals import PollResult
 from skytwin_desktop.connectors.secrets import KeyringLocked, KeyringUnavailable, TokenStore
 from skytwin_desktop.domain import Connector, HealthStatus, ReadProblem, SetAsideStage
 from skytwin_desktop.store import connectors as store
 from skytwin_desktop.store.database import Sessions
 from skytwin_desktop.store.health import health_by_connector, record_health
-from skytwin_desktop.store.set_aside import set_aside
+from skytwin_desktop.store.set_aside import due_for_retry, set_aside
+from skytwin_desktop.store.set_aside import forget as forget_set_aside
 
 log = logging.getLogger(__name__)
 REVOKE_TIMEOUT = 10
@@ -128,9 +131,10 @@ class ConnectorService:
             if not state.allows(now):
                 return PollReport(connector, Outcome.BACKING_OFF, detail=f"retrying after {state.open_until}")
             cursor = store.get_cursor(session, self.user_id, connector)
+            again = due_for_retry(session, self.user_id, (SetAsideStage.READ,), connector)
         try:
             http = self._http_for(connector)
-            result = self._read(connector, http, cursor, now)
+            result = self._read(connector, http, cursor, now, [(row.item_id, row.payload) for row in again])
         except KeyringUnavailable as exc:
             problem = ReadProblem.KEYRING_LOCKED if isinstance(exc, KeyringLocked) else ReadProblem.KEYRING_MISSING
             with self._sessions.write() as session:
@@ -150,6 +154,7 @@ class ConnectorService:
                                 f"SkyTwin could not read {connector.title} ({type(exc).__name__}); "
                                 "details are in the log")
         with self._sessions.write() as session:
+            forget_set_aside(session, [row.id for row in again])
             count = store.save_poll(session, self.user_id, connector, result.signals, result.cursor)
             set_aside(session, self.user_id, result.set_aside, SetAsideStage.READ)
             record_health(session, self.user_id, connector, HealthStatus.CONNECTED, at=now)
@@ -160,10 +165,19 @@ class ConnectorService:
         log.info("%s poll: %d new signal(s)%s", connector.title, count, " (first sync)" if result.bootstrapped else "")
         return PollReport(connector, Outcome.OK, signals=count)
 
-    def _read(self, connector: Connector, http: GoogleHttp, cursor: str | None, now):
+    def _read(self, connector: Connector, http: GoogleHttp, cursor: str | None, now: datetime,
+              again: list[tuple[str, dict]]) -> PollResult:
+        """The poll, plus the items an older SkyTwin set aside, read again."""
         if connector is Connector.GMAIL:
-            return GmailReader(http, self.endpoints.gmail).poll(cursor)
-        return CalendarReader(http, self.endpoints.calendar).poll(cursor, now)
+            result = GmailReader(http, self.endpoints.gmail).poll(cursor)
+            signals, kept = GmailReader.reread(again)
+        else:
+            reader = CalendarReader(http, self.endpoints.calendar)
+            result = reader.poll(cursor, now)
+            signals, kept = reader.reread(again, now) if again else ([], [])
+        if not again:
+            return result
+        return dataclasses.replace(result, signals=[*result.signals, *signals], set_aside=[*result.set_aside, *kept])
 
     def _failed(self, connector: Connector, state: breaker.BreakerState, failure: Failure, detail: str) -> PollReport:
         now = self.clock()

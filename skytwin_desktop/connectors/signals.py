@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
@@ -83,6 +84,16 @@ class SetAside:
     subject: str = ""
     sender: str = ""
     payload: dict[str, Any] = field(default_factory=dict)
+
+
+KEPT_PAYLOAD = 64_000
+"""At most this many characters of an item set aside are kept for a later try."""
+
+
+def kept_payload(data: Any) -> dict[str, Any]:
+    """What is kept of an item set aside: the item itself, unless it is huge or not an object."""
+    text = json.dumps(data, default=str)
+    return data if isinstance(data, dict) and len(text) <= KEPT_PAYLOAD else {"truncated": text[:KEPT_PAYLOAD]}
 
 
 @dataclass(frozen=True)

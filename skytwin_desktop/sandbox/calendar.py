@@ -188,7 +188,7 @@ class CalendarStore:
 
     def _window(self, query: Query) -> list[dict[str, Any]]:
         low, high = _instant(query, "timeMin"), _instant(query, "timeMax")
-        if low and high and high < low:
+        if low and high and high <= low:
             raise _error(400, "The specified time range is empty.", "timeRangeEmpty", location="timeMax")
         order = first(query, "orderBy")
         if order not in (None, "startTime", "updated"):

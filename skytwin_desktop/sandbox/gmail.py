@@ -72,11 +72,11 @@ class Message:
     def raw(self, account: str) -> bytes:
         head = "".join(f"{name}: {value}\r\n" for name, value in self.headers(account))
         if not self.html:
-            return (head + "\r\n" + self.body + "\r\n").encode("utf-8")
+            return (head + "\r\n" + self.body + "\r\n").encode("utf-8", "surrogatepass")  # a broken header stays broken
         b = self._boundary
         parts = "".join(f"--{b}\r\nContent-Type: {kind}; charset=\"UTF-8\"\r\n\r\n{text}\r\n"
                         for kind, text in (("text/plain", self.body), ("text/html", self.html)))
-        return (head + "\r\n" + parts + f"--{b}--\r\n").encode("utf-8")
+        return (head + "\r\n" + parts + f"--{b}--\r\n").encode("utf-8", "surrogatepass")  # a broken header stays broken
 
     def resource(self, account: str, fmt: str = "minimal", wanted: list[str] | None = None) -> dict[str, Any]:
         """The message as users.messages.get returns it in format `fmt`."""

@@ -52,7 +52,11 @@ class Route:
 
 
 def json_response(payload: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
-    body = json.dumps(payload, indent=2, ensure_ascii=False).encode("utf-8") + b"\n"
+    text = json.dumps(payload, indent=2, ensure_ascii=False)
+    try:
+        body = text.encode("utf-8") + b"\n"
+    except UnicodeEncodeError:  # a lone surrogate in a header: JSON carries it as a \ud800 escape
+        body = json.dumps(payload, indent=2).encode("ascii") + b"\n"
     return Response(status, body, JSON_TYPE, dict(headers or {}))
 
 

@@ -29,16 +29,21 @@ def get_cursor(session: Session, user_id: int, connector: Connector) -> str | No
     return row.cursor if row else None
 
 
-def save_poll(session: Session, user_id: int, connector: Connector, signals: list[Signal], cursor: str) -> int:
-    """Record a poll's signals and then move the cursor, in the caller's one transaction."""
-    name = Connector(connector).value
-    for signal in signals:
-        statement = insert(SignalInboxRow).values(user_id=user_id, connector_name=name, signal_id=signal.signal_id,
-                                                  payload=signal_to_json(signal))
+def add_to_inbox(session: Session, user_id: int, items: list[tuple[Connector, str, dict]]) -> None:
+    """(connector, signal id, signal JSON) into the inbox; a signal already there is replaced."""
+    for connector, signal_id, payload in items:
+        statement = insert(SignalInboxRow).values(user_id=user_id, connector_name=Connector(connector).value,
+                                                  signal_id=signal_id, payload=payload)
         session.execute(statement.on_conflict_do_update(
             index_elements=[SignalInboxRow.user_id, SignalInboxRow.connector_name, SignalInboxRow.signal_id],
             set_={SignalInboxRow.payload: statement.excluded.payload},
         ))
+
+
+def save_poll(session: Session, user_id: int, connector: Connector, signals: list[Signal], cursor: str) -> int:
+    """Record a poll's signals and then move the cursor, in the caller's one transaction."""
+    name = Connector(connector).value
+    add_to_inbox(session, user_id, [(connector, signal.signal_id, signal_to_json(signal)) for signal in signals])
     row = session.get(ConnectorCursor, (user_id, name))
     if row is None:
         session.add(ConnectorCursor(user_id=user_id, connector_name=name, cursor=cursor))

@@ -45,11 +45,25 @@ def counts(session: Session, user_id: int) -> dict[Connector, int]:
     return {Connector(name): count for name, count in rows}
 
 
-def take_for_retry(session: Session, user_id: int) -> list[SetAsideItem]:
-    """Items set aside by another version of SkyTwin: removed here, for the caller to try again
-    in the same transaction (what fails again is set aside again, by this version)."""
-    rows = list(session.scalars(select(SetAsideItem).where(SetAsideItem.user_id == user_id,
-                                                           SetAsideItem.app_version != __version__)))
-    if rows:
-        session.execute(delete(SetAsideItem).where(SetAsideItem.id.in_([row.id for row in rows])))
+def due_for_retry(session: Session, user_id: int, stages: Iterable[SetAsideStage],
+                  connector: Connector | None = None) -> list[SetAsideItem]:
+    """Items set aside by another version of SkyTwin, at these stages: a newer one may handle them."""
+    query = select(SetAsideItem).where(SetAsideItem.user_id == user_id, SetAsideItem.app_version != __version__,
+                                       SetAsideItem.stage.in_([SetAsideStage(stage).value for stage in stages]))
+    if connector is not None:
+        query = query.where(SetAsideItem.connector_name == Connector(connector).value)
+    return list(session.scalars(query.order_by(SetAsideItem.id)))
+
+
+def take_for_retry(session: Session, user_id: int, stages: Iterable[SetAsideStage],
+                   connector: Connector | None = None) -> list[SetAsideItem]:
+    """`due_for_retry`, removed here for the caller to try again in the same transaction (what
+    fails again is set aside again, by this version)."""
+    rows = due_for_retry(session, user_id, stages, connector)
+    forget(session, [row.id for row in rows])
     return rows
+
+
+def forget(session: Session, ids: list[int]) -> None:
+    if ids:
+        session.execute(delete(SetAsideItem).where(SetAsideItem.id.in_(ids)))

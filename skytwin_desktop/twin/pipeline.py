@@ -21,18 +21,20 @@ from sqlalchemy.orm import Session
 
 from skytwin_desktop.connectors.failures import ConnectorFailure
 from skytwin_desktop.connectors.http import Cancelled
-from skytwin_desktop.connectors.signals import signal_from_json
+from skytwin_desktop.connectors.signals import SetAside, signal_from_json
 from skytwin_desktop.connectors.writers import CannotApply
-from skytwin_desktop.domain import ActionState, Connector, Urgency
-from skytwin_desktop.errors import InputError
+from skytwin_desktop.domain import ActionState, Connector, SetAsideStage, Urgency
+from skytwin_desktop.errors import InputError, StoreError
 from skytwin_desktop.policy import PolicySettings, ProposedAction, RiskAssessment
 from skytwin_desktop.policy.trust import Feedback
 from skytwin_desktop.proposers import Proposal, propose
 from skytwin_desktop.store import actions as store
+from skytwin_desktop.store.connectors import add_to_inbox
 from skytwin_desktop.store.database import Sessions
 from skytwin_desktop.store.approvals import enqueue, enqueue_many, expire_due, stored_action
 from skytwin_desktop.store.models import ActionRecord, Approval
 from skytwin_desktop.store.policy import SettingsCache, current_tier, record_feedback
+from skytwin_desktop.store.set_aside import set_aside, take_for_retry
 from skytwin_desktop.twin import approvals
 from skytwin_desktop.twin.executor import ApprovalGrant, ExecutionRefused, Executor
 from skytwin_desktop.twin.gate import LoggedDecision, PolicyGate
@@ -120,13 +122,26 @@ class Twin:
         with self._lock:
             with self._sessions.write() as session:
                 expire_due(session, self.user_id, self.clock())  # expiry never executes anything
+                retried = take_for_retry(session, self.user_id, stages=(SetAsideStage.STORE, SetAsideStage.JUDGE))
+                add_to_inbox(session, self.user_id, [(Connector(row.connector_name), row.item_id, row.payload)
+                                                           for row in retried])
             self._resolve_unfinished(report)
             with self._sessions.read() as session:
                 waiting = store.inbox_count(session, self.user_id)
-            for _ in range(waiting // CHUNK + 2):  # bounded: each pass empties a chunk of the inbox
+            limit = CHUNK
+            for _ in range(waiting + 2):  # bounded: each round empties a chunk of the inbox, or sets one aside
                 if self.stopping.is_set():
                     break
-                planned = self._decide_chunk(report)
+                try:
+                    planned = self._decide_chunk(report, limit)
+                except StoreError:
+                    raise
+                except Exception as exc:  # something in this chunk cannot be stored or judged: find it
+                    if limit > 1:
+                        limit = 1  # one signal at a time until the culprit is set aside
+                    else:
+                        self._set_aside_next(exc, report)
+                    continue
                 if planned is None:
                     break
                 for item in planned:
@@ -139,12 +154,30 @@ class Twin:
                      report.executed, report.queued, report.denied, report.failed)
         return report
 
-    def _decide_chunk(self, report: BatchReport) -> list[_Planned] | None:
+    def _set_aside_next(self, exc: Exception, report: BatchReport) -> None:
+        """The oldest signal in the inbox could not be stored or judged even alone: keep it aside."""
+        log.warning("A signal could not be judged (%s); it is set aside", type(exc).__name__)
+        with self._sessions.write() as session:
+            rows = store.take_inbox(session, self.user_id, 1)
+            if rows:
+                self._keep_aside(session, rows[0], f"the twin could not judge it ({type(exc).__name__})",
+                                 SetAsideStage.STORE)
+                store.mark_processed(session, self.user_id, rows)
+                report.signals += 1
+
+    def _keep_aside(self, session: Session, row: store.InboxItem, reason: str, stage: SetAsideStage) -> None:
+        payload = row.payload if isinstance(row.payload, dict) else {}
+        subject = payload.get("subject") or payload.get("summary") or ""
+        sender = payload.get("sender") or payload.get("organizer") or ""
+        set_aside(session, self.user_id, [SetAside(Connector(row.connector_name), row.signal_id, reason,
+                                                   str(subject), str(sender), payload)], stage)
+
+    def _decide_chunk(self, report: BatchReport, limit: int = CHUNK) -> list[_Planned] | None:
         """Propose for a chunk of the inbox, judge and log it all, queue what needs the person, and
         record (as `started`) what may run: one transaction, bulk statements."""
         now = self.clock()
         with self._sessions.write() as session:
-            rows = store.take_inbox(session, self.user_id, CHUNK)
+            rows = store.take_inbox(session, self.user_id, limit)
             if rows is None:
                 return None
             settings = self._settings.current(session)
@@ -155,8 +188,11 @@ class Twin:
                 try:
                     proposals.extend(propose(signal_from_json(Connector(row.connector_name), row.payload),
                                              proposer_settings))
-                except Exception:  # one odd signal must never stop the rest: logged, and passed over
-                    log.exception("Skipping a %s signal that could not be read or proposed for", row.connector_name)
+                except Exception as exc:  # one odd signal must never stop the rest: set aside, shown
+                    log.warning("A %s signal could not be judged (%s); it is set aside", row.connector_name,
+                                type(exc).__name__)
+                    self._keep_aside(session, row, f"the twin could not judge it ({type(exc).__name__})",
+                                     SetAsideStage.JUDGE)
             report.signals += len(rows)
             known = store.known_keys(session, self.user_id, [p.action.key for p in proposals])
             fresh: dict[str, Proposal] = {}
