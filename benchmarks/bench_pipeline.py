@@ -39,13 +39,13 @@ from sqlalchemy import select  # noqa: E402
 from skytwin_desktop.clock import utc_now  # noqa: E402
 from skytwin_desktop.composition import build_context  # noqa: E402
 from skytwin_desktop.config import Config  # noqa: E402
-from skytwin_desktop.connectors.signals import EmailSignal  # noqa: E402
 from skytwin_desktop.domain import Connector  # noqa: E402
 from skytwin_desktop.heap import settle_after_startup  # noqa: E402
+from skytwin_desktop.signals import EmailSignal  # noqa: E402
 from skytwin_desktop.store import actions  # noqa: E402
 from skytwin_desktop.store.connectors import save_poll  # noqa: E402
 from skytwin_desktop.store.models import Approval  # noqa: E402
-from skytwin_desktop.settings_spec import apply_setting  # noqa: E402
+from skytwin_desktop.store.settings import apply_setting  # noqa: E402
 
 MESSAGES = 1_000
 RUNS = 5

@@ -32,7 +32,8 @@ import statistics
 import sys
 import time
 from collections import Counter
-from datetime import UTC, datetime, time as clock_time, timedelta
+from datetime import UTC, datetime, timedelta
+from datetime import time as clock_time
 from pathlib import Path
 from types import MappingProxyType
 
@@ -44,8 +45,8 @@ from skytwin_desktop.policy import (  # noqa: E402
     Decision,
     PolicyEvaluator,
     PolicySettings,
-    Provenance,
     ProposedAction,
+    Provenance,
     RiskAssessment,
     RiskTier,
     Rule,

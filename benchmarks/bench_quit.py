@@ -25,7 +25,12 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # run from a checkout without installing
 
 from skytwin_desktop.sandbox import GoogleSandbox  # noqa: E402
-from tests.support.app_process import app_process, connected_environment, quit_app, until  # noqa: E402
+from tests.support.app_process import (  # noqa: E402
+    app_process,
+    connected_environment,
+    quit_app,
+    until,
+)
 
 RUNS = 3
 TARGET_SECONDS = 2.0

@@ -1,5 +1,9 @@
 """The `skytwin-desktop` command: starts the tray app, or runs one command and exits.
 
+When the app is already running for this data folder, a command is carried out by that app and
+answered over its local socket (same words, JSON and exit codes); a bare second launch brings its
+window forward. With none running, the command works on the store itself.
+
 Every failure the person can cause or fix ends in one line on stderr and a non-zero exit code;
 unexpected ones are logged in full (redacted) and summarised in one line.
 """
@@ -15,15 +19,15 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import NoReturn
 
 from skytwin_desktop import __version__
-from skytwin_desktop.composition import AppContext, build_context
+from skytwin_desktop.clock import iso_utc
+from skytwin_desktop.composition import open_app, run_tray
 from skytwin_desktop.config import Config
-from skytwin_desktop.connectors.service import Outcome
-from skytwin_desktop.demo import Demo
 from skytwin_desktop.domain import PAUSE_REASON_MAX, Connector, TrustTier
 from skytwin_desktop.errors import SkytwinError
+from skytwin_desktop.instance import InstanceLock, InstancePaths, NoAnswer, ask, instance_paths, wait_for
 from skytwin_desktop.intents import Intents
-from skytwin_desktop.status import StatusReport, format_report, pause_line
-from skytwin_desktop.store.types import iso_utc
+from skytwin_desktop.outcomes import PollOutcome
+from skytwin_desktop.status import format_report, pause_line
 
 PROG = "skytwin-desktop"
 MAX_ID = 2**63 - 1
@@ -39,8 +43,38 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: {message} (see '{PROG} --help')\n")
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(
+class _Done(Exception):
+    """argparse wanted to exit (a usage mistake) while serving a request from the socket."""
+
+    def __init__(self, code: int) -> None:
+        super().__init__(code)
+        self.code = code
+
+
+class Output:
+    """Where a command's words go: the terminal, or the socket of the client that asked."""
+
+    def __init__(self, write: Callable[[str, str], None]) -> None:
+        self._write = write
+
+    @classmethod
+    def terminal(cls) -> Output:
+        def write(stream: str, text: str) -> None:
+            target = sys.stdout if stream == "out" else sys.stderr
+            target.write(text)
+            target.flush()
+
+        return cls(write)
+
+    def print(self, text: str = "") -> None:
+        self._write("out", f"{text}\n")
+
+    def error(self, text: str) -> None:
+        self._write("err", f"{text}\n")
+
+
+def build_parser(parser_class: type[_Parser] = _Parser) -> argparse.ArgumentParser:
+    parser = parser_class(
         prog=PROG,
         description="SkyTwin Desktop: your delegated-action assistant in the system tray. "
         "With no command, starts the tray app.",
@@ -49,7 +83,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--demo", action="store_true",
                         help="run against the built-in Google sandbox (no Google account needed; "
                              "throwaway data unless SKYTWIN_DATA_DIR is set)")
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=parser_class)
     commands.add_parser("run", help="start the tray app (the default)")
     status = commands.add_parser("status", help="show the twin's state: pause, connectors, approvals")
     status.add_argument("--json", action="store_true", help="print machine-readable JSON")
@@ -64,7 +98,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser("poll-once", help="poll every connected connector once and act on what came in, then exit "
                                           "(0: every poll succeeded)")
     approvals = commands.add_parser("approvals", help="list, approve or reject what waits for you")
-    verbs = approvals.add_subparsers(dest="verb", metavar="VERB", parser_class=_Parser, required=True)
+    verbs = approvals.add_subparsers(dest="verb", metavar="VERB", parser_class=parser_class, required=True)
     listing = verbs.add_parser("list", help="what waits for you (soonest to expire first)")
     listing.add_argument("--json", action="store_true", help="print machine-readable JSON")
     listing.add_argument("--all", action="store_true", help="also the answered and expired ones, newest first")
@@ -98,171 +132,240 @@ def main(argv: Sequence[str] | None = None) -> int:
     for stream in (sys.stdout, sys.stderr):  # a path with undecodable bytes must not crash a print
         if hasattr(stream, "reconfigure"):
             stream.reconfigure(errors="backslashreplace")
+    argv = list(sys.argv[1:] if argv is None else argv)
     args = build_parser().parse_args(argv)
-    context: AppContext | None = None
-    demo: Demo | None = None
+    out = Output.terminal()
+    command = args.command or "run"
+    app: Intents | None = None
     try:
         config = Config.from_env()
-        keyring_backend = None
-        if args.demo:
-            demo = Demo(config)
-            config, keyring_backend = demo.config, demo.keyring
-        context = build_context(config, keyring_backend=keyring_backend)
-        if demo is not None and args.command in (None, "run"):
-            _connect_demo(context)
-        return _COMMANDS[args.command or "run"](context, args)
+        if command == "run" and not has_display(os.environ):
+            raise SkytwinError(
+                "No graphical session found (DISPLAY and WAYLAND_DISPLAY are unset), so the tray cannot start; "
+                f"'{PROG} status' works in a terminal."
+            )
+        place = instance_paths(config.data_dir, demo=args.demo)
+        answered = _ask_running(place, _forwarded(argv), out)
+        if answered is not None:
+            return answered
+        if command == "run":
+            return _start_tray(config, args, place, out)
+        app = open_app(config, demo=args.demo)
+        return _COMMANDS[command](app, args, out)
     except SkytwinError as exc:
-        log.error("%s", exc)
-        print(f"{PROG}: {exc}", file=sys.stderr)
-        return exc.exit_code
+        return _failed(exc, out)
     except KeyboardInterrupt:
         return 130
     except Exception as exc:  # noqa: BLE001 - the last line of defence against a traceback
-        log.exception("Unexpected failure")
-        where = f"; details in {context.log_path}" if context else ""
-        print(f"{PROG}: unexpected error: {type(exc).__name__}{where}", file=sys.stderr)
-        return 1
+        return _unexpected(exc, app, out)
     finally:
-        if context is not None:
-            context.close()
-        if demo is not None:
-            demo.close()
+        if app is not None:
+            app.close()
 
 
-def _run(context: AppContext, _args: argparse.Namespace) -> int:
-    if not has_display(os.environ):
-        raise SkytwinError(
-            "No graphical session found (DISPLAY and WAYLAND_DISPLAY are unset), so the tray cannot start; "
-            f"'{PROG} status' works in a terminal."
-        )
-    from skytwin_desktop.ui.tray import (
-        run_tray,  # Qt is loaded only when a window is wanted
-    )
+def serve(app: Intents, argv: list[str], write: Callable[[str, str], None]) -> int:
+    """A command line from the socket, carried out by this running app exactly as the terminal
+    would carry it out on the store."""
+    out = Output(write)
 
-    return run_tray(context)
+    class Serving(_Parser):
+        def _print_message(self, message: str, file: object = None) -> None:
+            if message:
+                write("out" if file is sys.stdout else "err", message)
+
+        def exit(self, status: int = 0, message: str | None = None) -> NoReturn:
+            if message:
+                write("err", message)
+            raise _Done(status)
+
+    try:
+        args = build_parser(Serving).parse_args(argv)
+        command = args.command or "run"
+        if command == "run" or args.demo:
+            out.error(f"{PROG}: only commands are taken over the socket")
+            return 2
+        return _COMMANDS[command](app, args, out)
+    except _Done as done:
+        return done.code
+    except SkytwinError as exc:
+        return _failed(exc, out)
+    except Exception as exc:  # noqa: BLE001 - answered in one line; the app goes on
+        return _unexpected(exc, app, out)
 
 
-def _report(context: AppContext) -> StatusReport:
-    return Intents(context).report()
+def _failed(exc: SkytwinError, out: Output) -> int:
+    log.error("%s", exc)
+    out.error(f"{PROG}: {exc}")
+    return exc.exit_code
 
 
-def _status(context: AppContext, args: argparse.Namespace) -> int:
-    report = _report(context)
-    print(json.dumps(report.to_json(), indent=2) if args.json else format_report(report))
+def _unexpected(exc: Exception, app: Intents | None, out: Output) -> int:
+    log.exception("Unexpected failure")
+    where = f"; details in {app.paths.log_dir}" if app else ""
+    out.error(f"{PROG}: unexpected error: {type(exc).__name__}{where}")
+    return 1
+
+
+def _forwarded(argv: list[str]) -> list[str]:
+    """The command line for the running app: without `--demo`, which chose which app to ask."""
+    first = next((index for index, word in enumerate(argv) if not word.startswith("-")), len(argv))
+    return [word for index, word in enumerate(argv) if index >= first or word != "--demo"]
+
+
+def _ask_running(place: InstancePaths, argv: list[str], out: Output) -> int | None:
+    """The running app's answer (its exit code), or None when no app runs for this data folder."""
+    answers = ask(place.socket, argv)
+    if answers is None:
+        return None
+    try:
+        for message in answers:
+            for stream in ("out", "err"):
+                if isinstance(message.get(stream), str):
+                    out._write(stream, message[stream])
+            if "exit" in message:
+                return int(message["exit"])
+    except NoAnswer as exc:
+        out.error(f"{PROG}: {exc}; see its log for what happened")
+        return 1
+    out.error(f"{PROG}: the running SkyTwin ended its answer without an exit code")
+    return 1
+
+
+def _start_tray(config: Config, args: argparse.Namespace, place: InstancePaths, out: Output) -> int:
+    """Own the data folder (lock and socket) and run the tray; a second launch finds it taken."""
+    try:
+        lock = InstanceLock.acquire(place.lock)
+    except OSError as exc:
+        raise SkytwinError(f"Cannot use the runtime folder {place.lock.parent}: {exc}") from None
+    if lock is None:  # another app is starting for this folder right now
+        if wait_for(place.socket, 1.0):
+            return _ask_running(place, [], out) or 0
+        out.print("SkyTwin Desktop is already running for this data folder.")
+        return 0
+    try:
+        app = open_app(config, demo=args.demo)
+        try:
+            if args.demo:
+                for connector in Connector:
+                    app.connect(connector)
+            app.running = True
+            return run_tray(app, lock, place.socket, lambda argv, write: serve(app, argv, write))
+        finally:
+            app.close()
+    finally:
+        lock.release()
+
+
+def _status(app: Intents, args: argparse.Namespace, out: Output) -> int:
+    report = app.report()
+    out.print(json.dumps(report.to_json(), indent=2) if args.json else format_report(report))
     return 0
 
 
-def _pause(context: AppContext, args: argparse.Namespace) -> int:
-    Intents(context).set_pause(True, args.reason)
-    return _print_pause(context)
+def _pause(app: Intents, args: argparse.Namespace, out: Output) -> int:
+    app.set_pause(True, args.reason)
+    return _print_pause(app, out)
 
 
-def _resume(context: AppContext, _args: argparse.Namespace) -> int:
-    Intents(context).set_pause(False, None)
-    return _print_pause(context)
+def _resume(app: Intents, _args: argparse.Namespace, out: Output) -> int:
+    app.set_pause(False, None)
+    return _print_pause(app, out)
 
 
-def _print_pause(context: AppContext) -> int:
-    print(f"Auto-execution: {pause_line(_report(context))}")
+def _print_pause(app: Intents, out: Output) -> int:
+    out.print(f"Auto-execution: {pause_line(app.report())}")
     return 0
 
 
-def _migrate(context: AppContext, _args: argparse.Namespace) -> int:
-    result = context.migration
+def _migrate(app: Intents, _args: argparse.Namespace, out: Output) -> int:
+    result = app.migration()
     if not result.changed:
-        print(f"Database {context.config.database_path} is at schema {result.to_revision}; nothing to do.")
+        out.print(f"Database {result.database} is at schema {result.to_revision}; nothing to do.")
     else:
-        print(f"Database {context.config.database_path} migrated from {result.from_revision or 'empty'} "
-              f"to {result.to_revision}.")
+        out.print(f"Database {result.database} migrated from {result.from_revision or 'empty'} "
+                  f"to {result.to_revision}.")
         if result.backup:
-            print(f"A copy from before the migration is at {result.backup}.")
+            out.print(f"A copy from before the migration is at {result.backup}.")
     return 0
 
 
-def _connect(context: AppContext, args: argparse.Namespace) -> int:
-    report = context.connectors.connect(Connector(args.connector))
+def _connect(app: Intents, args: argparse.Namespace, out: Output) -> int:
+    report = app.connect(Connector(args.connector))
     title = Connector(args.connector).title
-    print(f"{title} connected." if report.succeeded else f"{title} connected, but the first poll failed: {report.detail}")
+    out.print(f"{title} connected." if report.succeeded
+              else f"{title} connected, but the first poll failed: {report.detail}")
     return 0 if report.succeeded else 1
 
 
-def _connect_demo(context: AppContext) -> None:
-    for connector in Connector:
-        context.connectors.connect(connector)
-
-
-def _disconnect(context: AppContext, args: argparse.Namespace) -> int:
-    print(context.connectors.disconnect(Connector(args.connector)))
+def _disconnect(app: Intents, args: argparse.Namespace, out: Output) -> int:
+    out.print(app.disconnect(Connector(args.connector)))
     return 0
 
 
-def _poll_once(context: AppContext, _args: argparse.Namespace) -> int:
-    reports = context.connectors.poll_all()
-    batch = context.twin.process_inbox()
+def _poll_once(app: Intents, _args: argparse.Namespace, out: Output) -> int:
+    reports, batch = app.poll_once()
     ok = True
     for report in reports:
-        if report.outcome is Outcome.NOT_CONNECTED:
-            print(f"{report.connector.value}: not connected")
+        if report.outcome is PollOutcome.NOT_CONNECTED:
+            out.print(f"{report.connector.value}: not connected")
             continue
         ok = ok and report.succeeded
         if report.succeeded:
-            print(f"{report.connector.value}: ok, {report.signals} new signal(s)")
+            out.print(f"{report.connector.value}: ok, {report.signals} new signal(s)")
         else:
-            print(f"{report.connector.value}: {report.outcome.value}"
-                  + (f" ({report.error_code})" if report.error_code else "")
-                  + (f" - {report.detail}" if report.detail else ""))
+            out.print(f"{report.connector.value}: {report.outcome.value}"
+                      + (f" ({report.error_code})" if report.error_code else "")
+                      + (f" - {report.detail}" if report.detail else ""))
     if batch.signals or batch.resolved:
-        print(f"twin: {batch.signals} signal(s), {batch.executed} done, {batch.queued} waiting for your approval, "
-              f"{batch.denied} refused, {batch.failed} failed")
+        out.print(f"twin: {batch.signals} signal(s), {batch.executed} done, {batch.queued} waiting for your "
+                  f"approval, {batch.denied} refused, {batch.failed} failed")
     return 0 if ok else 1
 
 
-def _approvals(context: AppContext, args: argparse.Namespace) -> int:
-    intents = Intents(context)
+def _approvals(app: Intents, args: argparse.Namespace, out: Output) -> int:
     if args.verb in ("approve", "reject"):
-        answer = intents.approve(args.id) if args.verb == "approve" else intents.reject(args.id, args.note)
-        print(f"#{args.id}: {answer}")
+        answer = app.approve(args.id) if args.verb == "approve" else app.reject(args.id, args.note)
+        out.print(f"#{args.id}: {answer}")
         return 0 if answer.ok else 1
-    items = intents.approvals(include_answered=args.all)
+    items = app.approvals(include_answered=args.all)
     if args.json:
-        print(json.dumps([item.to_json() for item in items], indent=2))
+        out.print(json.dumps([item.to_json() for item in items], indent=2))
     elif not items:
-        print("Nothing waits for you." if not args.all else "No approvals yet.")
+        out.print("Nothing waits for you." if not args.all else "No approvals yet.")
     for item in [] if args.json else items:
         status = "" if item.status == "pending" else f" [{item.status}]"
         twice = ", needs two confirmations" if item.confirmation == "dual" else ""
-        print(f"#{item.id}{status} {item.kind}: {item.target}\n    why: {item.reason}\n"
-              f"    expires {iso_utc(item.expires_at)} ({item.urgency}{twice})")
+        out.print(f"#{item.id}{status} {item.kind}: {item.target}\n    why: {item.reason}\n"
+                  f"    expires {iso_utc(item.expires_at)} ({item.urgency}{twice})")
     return 0
 
 
-def _activity(context: AppContext, args: argparse.Namespace) -> int:
-    items = Intents(context).activity(limit=args.limit)
+def _activity(app: Intents, args: argparse.Namespace, out: Output) -> int:
+    items = app.activity(limit=args.limit)
     if args.json:
-        print(json.dumps([item.to_json() for item in items], indent=2))
+        out.print(json.dumps([item.to_json() for item in items], indent=2))
         return 0
     if not items:
-        print("Your twin has not decided anything yet.")
+        out.print("Your twin has not decided anything yet.")
     for item in items:
         action = f" (action #{item.action_id}{', undo with: undo ' + str(item.action_id) if item.undoable else ''})" \
             if item.action_id else ""
-        print(f"{iso_utc(item.at)} {item.kind}: {item.target}\n    {item.outcome}{action}\n    why: {item.why}")
+        out.print(f"{iso_utc(item.at)} {item.kind}: {item.target}\n    {item.outcome}{action}\n    why: {item.why}")
     return 0
 
 
-def _tier(context: AppContext, args: argparse.Namespace) -> int:
-    intents = Intents(context)
+def _tier(app: Intents, args: argparse.Namespace, out: Output) -> int:
     if args.name is None:
-        tier = intents.tier()
-        print(f"Trust tier: {tier.value} ({tier.label})")
+        tier = app.tier()
+        out.print(f"Trust tier: {tier.value} ({tier.label})")
         return 0
-    print(intents.set_tier(args.name))
+    out.print(app.set_tier(args.name))
     return 0
 
 
-def _undo(context: AppContext, args: argparse.Namespace) -> int:
-    answer = Intents(context).undo(args.id)
-    print(f"Action #{args.id}: {answer}")
+def _undo(app: Intents, args: argparse.Namespace, out: Output) -> int:
+    answer = app.undo(args.id)
+    out.print(f"Action #{args.id}: {answer}")
     return 0 if answer.ok else 1
 
 
@@ -273,8 +376,7 @@ def has_display(environ: Mapping[str, str]) -> bool:
     return bool(environ.get("DISPLAY") or environ.get("WAYLAND_DISPLAY"))
 
 
-_COMMANDS: dict[str, Callable[[AppContext, argparse.Namespace], int]] = {
-    "run": _run,
+_COMMANDS: dict[str, Callable[[Intents, argparse.Namespace, Output], int]] = {
     "status": _status,
     "pause": _pause,
     "resume": _resume,

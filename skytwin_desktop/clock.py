@@ -10,3 +10,10 @@ Clock = Callable[[], datetime]
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
+
+
+def iso_utc(value: datetime | None) -> str | None:
+    """ISO-8601 in UTC with a `Z`, the form every JSON output uses."""
+    if value is None:
+        return None
+    return value.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")

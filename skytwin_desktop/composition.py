@@ -1,20 +1,20 @@
-"""The composition root: the one place that builds the store, logging and (later) connectors and
-scheduler from a `Config`, and hands the result to the CLI or the tray."""
+"""The composition root: the one place that builds the store, logging, connectors and twin from a
+`Config` behind the application façade (`Intents`), and, for the tray, the GUI, the scheduler
+and the local socket around that same façade."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
+import os
+import sys
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import tzlocal
 from keyring.backend import KeyringBackend
-from sqlalchemy import Engine
-from sqlalchemy.orm import Session
 
 from skytwin_desktop.clock import Clock, utc_now
 from skytwin_desktop.config import Config
@@ -23,48 +23,23 @@ from skytwin_desktop.connectors.oauth import ClientSecrets, allow_loopback_http
 from skytwin_desktop.connectors.secrets import TokenStore
 from skytwin_desktop.connectors.service import ConnectorService
 from skytwin_desktop.datadir import ensure_data_dir
+from skytwin_desktop.domain import Connector
+from skytwin_desktop.errors import DatabaseGoneError, SkytwinError
+from skytwin_desktop.instance import InstanceLock
+from skytwin_desktop.intents import AppContext, Intents
 from skytwin_desktop.logs import configure_logging
 from skytwin_desktop.policy import PolicyEvaluator
 from skytwin_desktop.store.database import Sessions
-from skytwin_desktop.store.migrate import MigrationResult, open_and_migrate
+from skytwin_desktop.store.migrate import open_and_migrate
 from skytwin_desktop.store.users import ensure_local_user, local_user_id
 from skytwin_desktop.twin.gate import PolicyGate
 from skytwin_desktop.twin.handlers import Handlers
 from skytwin_desktop.twin.pipeline import Twin
 
+if TYPE_CHECKING:
+    from skytwin_desktop.door import Serve
+
 log = logging.getLogger(__name__)
-
-
-@dataclass
-class AppContext:
-    config: Config
-    engine: Engine
-    sessions: Sessions
-    user_id: int
-    clock: Clock
-    log_path: Path
-    migration: MigrationResult
-    gate: PolicyGate
-    """The policy evaluator with the decision log: every action is judged here."""
-    connectors: ConnectorService
-    twin: Twin
-    """Turns signals into actions, and carries out what the policy or the person allows."""
-
-    @contextmanager
-    def session(self) -> Iterator[Session]:
-        """A write transaction: committed on success, rolled back on error."""
-        with self.sessions.write() as session:
-            yield session
-
-    @contextmanager
-    def reading(self) -> Iterator[Session]:
-        """A read-only transaction, which never waits behind a writer."""
-        with self.sessions.read() as session:
-            yield session
-
-    def close(self) -> None:
-        self.connectors.close()
-        self.engine.dispose()
 
 
 def build_context(config: Config, clock: Clock = utc_now, keyring_backend: KeyringBackend | None = None) -> AppContext:
@@ -100,6 +75,118 @@ def build_context(config: Config, clock: Clock = utc_now, keyring_backend: Keyri
         connectors=connectors,
         twin=Twin(sessions, user_id, gate, Handlers(connectors, endpoints), clock, stopping=connectors.stopping),
     )
+
+
+def open_app(config: Config, *, demo: bool = False, clock: Clock = utc_now) -> Intents:
+    """The app behind its one door. `demo`: against the built-in Google sandbox (no account)."""
+    if not demo:
+        return Intents(build_context(config, clock=clock))
+    from skytwin_desktop.demo import Demo  # the sandbox loads only for --demo
+
+    sandbox = Demo(config)
+    try:
+        return Intents(build_context(sandbox.config, clock=clock, keyring_backend=sandbox.keyring),
+                       on_close=sandbox.close)
+    except BaseException:
+        sandbox.close()
+        raise
+
+
+def run_tray(app: Intents, lock: InstanceLock, door_path: Path, serve: Serve) -> int:
+    """The tray app around the façade: icon, windows, notifications, the background scheduler, and
+    the local socket through which commands reach this running app. Returns the exit code."""
+    from PySide6.QtCore import QFileSystemWatcher, QObject, Qt, QUrl, Signal
+    from PySide6.QtGui import QDesktopServices
+    from PySide6.QtWidgets import QApplication, QSystemTrayIcon
+
+    from skytwin_desktop.door import SocketDoor
+    from skytwin_desktop.heap import settle_after_startup
+    from skytwin_desktop.scheduler import PollScheduler
+    from skytwin_desktop.ui.approvals_window import ApprovalsWindow
+    from skytwin_desktop.ui.background import Background
+    from skytwin_desktop.ui.notify import DBusNotifier
+    from skytwin_desktop.ui.settings_window import SettingsWindow
+    from skytwin_desktop.ui.state import TrayIcon
+    from skytwin_desktop.ui.tray import TrayController, icon_for, quit_on_signals
+
+    class Bridge(QObject):
+        """Carries background news to the GUI thread (always queued)."""
+
+        changed = Signal(object)  # a Change from the façade
+        failed = Signal(str)  # the app itself cannot go on (its database)
+        notification_action = Signal(str, str)  # action key, tag
+
+    qt = QApplication.instance() or QApplication(sys.argv)
+    qt.setApplicationName("SkyTwin Desktop")
+    qt.setDesktopFileName("skytwin-desktop")
+    qt.setWindowIcon(icon_for(TrayIcon.LISTENING))
+    qt.setQuitOnLastWindowClosed(False)
+    bridge = Bridge()
+    background = Background()
+
+    def in_background(name: str, work: Callable[[], object]) -> None:
+        """Network work (sign-in, revoke) off the GUI thread; a failure comes back in words."""
+        background.run(name, lambda: str(work() or ""), lambda _result: None, failed=controller.background_failed)
+
+    def connector_action(connector: Connector, verb: str) -> None:
+        if verb == "disconnect":
+            in_background(f"disconnect-{connector.value}", lambda: app.disconnect(connector))
+        else:
+            in_background(f"sign-in-{connector.value}", lambda: app.connect(connector))
+
+    paths = app.paths
+    settings = SettingsWindow(app.save_setting, paths, rules=app)
+    settings.connector_action.connect(connector_action)
+    settings.delete_all_requested.connect(
+        lambda: in_background("delete-all", lambda: log.info("Deleted all data: %s", app.delete_all())))
+    settings.open_log_folder.connect(lambda: QDesktopServices.openUrl(QUrl.fromLocalFile(str(paths.log_dir))))
+    settings.show_settings(app.settings())
+    notifier = DBusNotifier.connect(on_action=bridge.notification_action.emit, on_closed=lambda tag: None)
+    controller = TrayController(app.report, set_pause=app.set_pause,
+                                reconnect=lambda connector: connector_action(connector, "reconnect"),
+                                notifier=notifier, settings=settings, approvals=ApprovalsWindow(app))
+    bridge.changed.connect(controller.changed, Qt.ConnectionType.QueuedConnection)
+    bridge.failed.connect(controller.failed, Qt.ConnectionType.QueuedConnection)
+    bridge.notification_action.connect(controller.notification_action, Qt.ConnectionType.QueuedConnection)
+    app.subscribe(bridge.changed.emit)
+    door = SocketDoor(door_path, serve, show=controller.open_status_window)
+    door.listen()
+    scheduler = PollScheduler(app, app.poll_interval, on_failure=lambda exc: bridge.failed.emit(str(exc)))
+    controller.stop_acting = scheduler.shutdown
+
+    def check_database(_path: str) -> None:
+        """The file changed on disk: is it still ours? (SQLite writes it too; that is cheap to tell.)"""
+        try:
+            app.check_store()
+        except DatabaseGoneError as exc:
+            controller.failed(str(exc))
+        except SkytwinError:
+            pass  # busy: the next refresh says so
+
+    watcher = QFileSystemWatcher([str(paths.database)])
+    watcher.fileChanged.connect(check_database)
+
+    def restart() -> None:
+        """Start afresh in this same process (the data folder is checked again as at any start)."""
+        log.info("Restarting")
+        scheduler.shutdown()
+        door.close()
+        controller.shutdown()
+        lock.release()
+        app.close()
+        os.execv(sys.executable, [sys.executable, "-m", "skytwin_desktop", *sys.argv[1:]])
+
+    controller.restart = restart
+    controller.place()
+    scheduler.start()
+    qt.aboutToQuit.connect(door.close)
+    qt.aboutToQuit.connect(scheduler.shutdown)
+    qt.aboutToQuit.connect(controller.shutdown)
+    qt.aboutToQuit.connect(lock.release)
+    quit_on_signals(qt)
+    settle_after_startup()
+    log.info("Tray started (%s)", "system tray" if QSystemTrayIcon.isSystemTrayAvailable() else "no tray: window")
+    return qt.exec()
 
 
 def local_timezone_name() -> str:

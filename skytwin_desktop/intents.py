@@ -1,26 +1,105 @@
-"""What the person can ask of the app from its windows, as plain calls on the composition's
-parts. The Qt layer calls these; tests call the very same ones."""
+"""The application façade: the one door through which the tray, its windows, the CLI and the
+local socket reach the app. Plain calls on the parts the composition root built; every change
+made through it (or by a background poll) is announced to subscribers, so what the person sees
+follows at once."""
 
 from __future__ import annotations
 
+import logging
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
 
-from skytwin_desktop.composition import AppContext
-from skytwin_desktop.domain import ActionState, ApprovalStatus, TrustTier, Urgency
+from skytwin_desktop.clock import Clock, iso_utc
+from skytwin_desktop.config import Config
+from skytwin_desktop.connectors.service import ConnectorService
+from skytwin_desktop.domain import ActionState, ApprovalStatus, Connector, TrustTier, Urgency
 from skytwin_desktop.errors import InputError
-from skytwin_desktop.settings_spec import apply_setting, read_settings
-from skytwin_desktop.status import StatusReport, read_status
+from skytwin_desktop.outcomes import Answer, BatchReport, PollReport
+from skytwin_desktop.status import StatusReport
 from skytwin_desktop.store import policy, users
 from skytwin_desktop.store.approvals import pending as pending_approvals
+from skytwin_desktop.store.database import Sessions
 from skytwin_desktop.store.erase import erase_person
+from skytwin_desktop.store.migrate import MigrationResult
 from skytwin_desktop.store.models import ActionRecord, Approval, DecisionLogEntry
-from skytwin_desktop.store.types import iso_utc
+from skytwin_desktop.store.settings import apply_setting, read_settings
+from skytwin_desktop.store.status import read_status
+from skytwin_desktop.twin.gate import PolicyGate
 from skytwin_desktop.twin.handlers import UNDOABLE
-from skytwin_desktop.twin.pipeline import Answer
+from skytwin_desktop.twin.pipeline import Twin
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class AppContext:
+    config: Config
+    engine: Engine
+    sessions: Sessions
+    user_id: int
+    clock: Clock
+    log_path: Path
+    migration: MigrationResult
+    gate: PolicyGate
+    """The policy evaluator with the decision log: every action is judged here."""
+    connectors: ConnectorService
+    twin: Twin
+    """Turns signals into actions, and carries out what the policy or the person allows."""
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """A write transaction: committed on success, rolled back on error."""
+        with self.sessions.write() as session:
+            yield session
+
+    @contextmanager
+    def reading(self) -> Iterator[Session]:
+        """A read-only transaction, which never waits behind a writer."""
+        with self.sessions.read() as session:
+            yield session
+
+    def close(self) -> None:
+        self.connectors.close()
+        self.engine.dispose()
+
+
+@dataclass(frozen=True)
+class AppPaths:
+    data_dir: Path
+    database: Path
+    log_dir: Path
+
+
+@dataclass(frozen=True)
+class MigrationInfo:
+    """What `migrate` reports: the schema before and after, and the copy made before changing it."""
+
+    database: Path
+    from_revision: str | None
+    to_revision: str
+    backup: Path | None
+
+    @property
+    def changed(self) -> bool:
+        return self.from_revision != self.to_revision
+
+
+@dataclass(frozen=True)
+class Change:
+    """Something the person may see changed. `batch` is set after a twin pass (for the one
+    notification per batch of new approvals)."""
+
+    what: str
+    batch: BatchReport | None = None
+    poll: PollReport | None = None
 
 
 def parse_tier(name: str) -> TrustTier:
@@ -112,14 +191,70 @@ def _outcome(entry: DecisionLogEntry, record: ActionRecord | None, approval: App
 
 
 class Intents:
-    def __init__(self, context: AppContext) -> None:
-        self.context = context
+    """Every door's way in. Methods that reach Google (connect, poll, approve, undo, delete) must
+    not run on the GUI thread; the windows call them through a background worker."""
 
+    def __init__(self, context: AppContext, on_close: Callable[[], None] | None = None) -> None:
+        self.context = context
+        self._on_close = on_close
+        self._subscribers: list[Callable[[Change], None]] = []
+        self.running = False
+        """True in the running app (the tray): only then is anything being read."""
+        self._lock = threading.Lock()
+
+    # --- announcing changes ---------------------------------------------------------------
+    def subscribe(self, callback: Callable[[Change], None]) -> None:
+        """`callback(change)` after every change, from whichever thread made it."""
+        with self._lock:
+            self._subscribers.append(callback)
+
+    def _changed(self, what: str, *, batch: BatchReport | None = None, poll: PollReport | None = None) -> None:
+        with self._lock:
+            subscribers = list(self._subscribers)
+        change = Change(what, batch, poll)
+        for callback in subscribers:
+            try:
+                callback(change)
+            except Exception:  # a subscriber's fault must not undo the change
+                log.exception("A subscriber failed on %s", what)
+
+    @property
+    def paths(self) -> AppPaths:
+        config = self.context.config
+        return AppPaths(config.data_dir, config.database_path, config.log_dir)
+
+    @property
+    def poll_interval(self) -> int:
+        return self.context.config.poll_interval
+
+    @property
+    def stopping(self) -> threading.Event:
+        """Set when the app quits: no new request to Google starts."""
+        return self.context.connectors.stopping
+
+    def close(self) -> None:
+        try:
+            self.context.close()
+        finally:
+            if self._on_close is not None:
+                self._on_close()
+
+    def check_store(self) -> None:
+        """Raise the store's error (its file deleted or replaced, say) if it cannot be used now."""
+        with self.context.reading() as session:
+            session.execute(select(1))
+
+    # --- state ------------------------------------------------------------------------------
     def report(self) -> StatusReport:
         context = self.context
         with context.reading() as session:
             return read_status(session, context.user_id, operator_paused=context.config.auto_execute_disabled,
-                               now=context.clock())
+                               now=context.clock(), running=self.running)
+
+    def migration(self) -> MigrationInfo:
+        result = self.context.migration
+        return MigrationInfo(self.context.config.database_path, result.from_revision, result.to_revision,
+                             result.backup)
 
     def set_pause(self, paused: bool, reason: str | None) -> None:
         """Effective for the very next decision: the settings revision moves with it."""
@@ -128,6 +263,7 @@ class Intents:
                 users.pause(session, self.context.user_id, now=self.context.clock(), reason=reason)
             else:
                 users.resume(session, self.context.user_id)
+        self._changed("pause")
 
     def settings(self) -> dict[str, Any]:
         with self.context.reading() as session:
@@ -136,6 +272,7 @@ class Intents:
     def save_setting(self, key: str, value: Any) -> None:
         with self.context.session() as session:
             apply_setting(session, self.context.user_id, key, value, now=self.context.clock())
+        self._changed("settings")
 
     def rules(self) -> list[dict[str, Any]]:
         with self.context.reading() as session:
@@ -149,14 +286,17 @@ class Intents:
             else:
                 policy.update_rule(session, self.context.user_id, rule_id, conditions=conditions, effect=effect,
                                    name=name)
+        self._changed("rules")
 
     def delete_rule(self, rule_id: int) -> None:
         with self.context.session() as session:
             policy.delete_rule(session, self.context.user_id, rule_id)
+        self._changed("rules")
 
     def move_rule(self, rule_id: int, steps: int) -> None:
         with self.context.session() as session:
             policy.move_rule(session, self.context.user_id, rule_id, steps)
+        self._changed("rules")
 
     # --- approvals and activity (the approvals window's source) ----------------------------
     def pending(self) -> list[PendingItem]:
@@ -199,14 +339,23 @@ class Intents:
 
     def approve(self, approval_id: int) -> Answer:
         """Approve and carry out: network work, so the windows call it off the GUI thread."""
-        return self.context.twin.approve(approval_id)
+        try:
+            return self.context.twin.approve(approval_id)
+        finally:
+            self._changed("approvals")
 
     def reject(self, approval_id: int, note: str | None) -> Answer:
-        return self.context.twin.reject(approval_id, note)
+        try:
+            return self.context.twin.reject(approval_id, note)
+        finally:
+            self._changed("approvals")
 
     def undo(self, action_id: int) -> Answer:
         """Network work too: off the GUI thread."""
-        return self.context.twin.undo(action_id)
+        try:
+            return self.context.twin.undo(action_id)
+        finally:
+            self._changed("activity")
 
     def tier(self) -> TrustTier:
         with self.context.reading() as session:
@@ -218,12 +367,47 @@ class Intents:
         with self.context.session() as session:
             change = policy.set_tier(session, self.context.user_id, tier, reason="chosen by you", by_person=True,
                                      now=self.context.clock())
+        self._changed("tier")
         if change is None:
             return f"Trust tier is already {tier.value} ({tier.label})."
         return f"Trust tier changed from {change.old.value} to {tier.value} ({tier.label})."
 
     def delete_all(self) -> dict[str, int]:
         """Network (revoking) and database work: call it off the GUI thread."""
-        self.context.connectors.forget_all()
-        with self.context.session() as session:
-            return erase_person(session, self.context.user_id)
+        try:
+            self.context.connectors.forget_all()
+            with self.context.session() as session:
+                return erase_person(session, self.context.user_id)
+        finally:
+            self._changed("everything")
+
+    # --- Google -------------------------------------------------------------------------------
+    def connect(self, connector: Connector) -> PollReport:
+        """Sign in through the browser, then poll at once (network, and it waits for the person)."""
+        try:
+            report = self.context.connectors.connect(Connector(connector))
+        finally:
+            self._changed("connector")
+        return report
+
+    def disconnect(self, connector: Connector) -> str:
+        try:
+            return self.context.connectors.disconnect(Connector(connector))
+        finally:
+            self._changed("connector")
+
+    def poll(self, connector: Connector) -> PollReport:
+        """One poll of one service; its result is announced before the twin works on it."""
+        report = self.context.connectors.poll(Connector(connector))
+        self._changed("poll", poll=report)
+        return report
+
+    def process_inbox(self) -> BatchReport:
+        """The twin's pass over everything polls brought in (network: actions run at Google)."""
+        batch = self.context.twin.process_inbox()
+        self._changed("batch", batch=batch)
+        return batch
+
+    def poll_once(self) -> tuple[list[PollReport], BatchReport]:
+        reports = [self.poll(connector) for connector in Connector]
+        return reports, self.process_inbox()

@@ -12,8 +12,8 @@ import re
 from logging.handlers import RotatingFileHandler
 from pathlib import Path
 
-from skytwin_desktop.errors import DataDirError
 from skytwin_desktop.datadir import DATA_DIR_HINT
+from skytwin_desktop.errors import DataDirError
 
 REDACTED = "[REDACTED]"
 LOG_FILE_NAME = "skytwin.log"

@@ -14,33 +14,35 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Protocol
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
-from skytwin_desktop.connectors.service import ConnectorService, PollReport
 from skytwin_desktop.domain import Connector
-from skytwin_desktop.twin.pipeline import BatchReport, Twin
+from skytwin_desktop.errors import SkytwinError
+from skytwin_desktop.outcomes import BatchReport, CycleReport, PollReport
 
 log = logging.getLogger(__name__)
 STOP_CHECK_SECONDS = 0.05
 
 
-@dataclass(frozen=True)
-class CycleReport:
-    poll: PollReport
-    batch: BatchReport | None = None
-    """What the twin did with the inbox afterwards (None when there was no twin to run)."""
+class Pollable(Protocol):
+    """The façade's side the scheduler drives (each call announces its own change)."""
+
+    stopping: threading.Event
+
+    def poll(self, connector: Connector) -> PollReport: ...
+    def process_inbox(self) -> BatchReport: ...
 
 
 class PollScheduler:
-    def __init__(self, service: ConnectorService, interval: int,
-                 on_report: Callable[[CycleReport], None] | None = None, twin: Twin | None = None) -> None:
-        self.service = service
+    def __init__(self, app: Pollable, interval: int,
+                 on_failure: Callable[[SkytwinError], None] | None = None) -> None:
+        """`on_failure`: a cycle ended in a failure of the app itself (its database, say)."""
+        self.app = app
         self.interval = interval
-        self.twin = twin
-        self._on_report = on_report
+        self._on_failure = on_failure
         self._stopping = threading.Event()
         self._scheduler = BackgroundScheduler(
             timezone=UTC,
@@ -57,10 +59,6 @@ class PollScheduler:
         self._scheduler.start()
         log.info("Polling every %d s", self.interval)
 
-    def poll_now(self, connector: Connector) -> None:
-        """Run this connector's poll as soon as possible (after a reconnect, say)."""
-        self._scheduler.modify_job(Connector(connector).value, next_run_time=datetime.now(UTC))
-
     @property
     def running(self) -> bool:
         return self._scheduler.running
@@ -69,15 +67,15 @@ class PollScheduler:
         """Stop scheduling and tell running cycles to stop; returns at once rather than waiting
         for a request in flight (SQLite's transactions keep every row whole either way)."""
         self._stopping.set()
-        self.service.stopping.set()
+        self.app.stopping.set()
         if self._scheduler.running:
             self._scheduler.shutdown(wait=True)  # jobs return within STOP_CHECK_SECONDS
         log.info("Polling stopped")
 
     def cycle(self, connector: Connector) -> CycleReport:
         """One poll of `connector`, then the twin's pass over everything waiting in the inbox."""
-        report = self.service.poll(connector)
-        batch = self.twin.process_inbox() if self.twin is not None and not self._stopping.is_set() else None
+        report = self.app.poll(connector)
+        batch = self.app.process_inbox() if not self._stopping.is_set() else None
         return CycleReport(report, batch)
 
     def _run(self, connector: Connector) -> None:
@@ -85,9 +83,11 @@ class PollScheduler:
 
         def work() -> None:
             try:
-                report = self.cycle(connector)
-                if self._on_report is not None and not self._stopping.is_set():
-                    self._on_report(report)
+                self.cycle(connector)
+            except SkytwinError as exc:  # the app itself cannot work (its database): say so, stop polling
+                log.error("%s cycle stopped: %s", connector.title, exc)
+                if self._on_failure is not None and not self._stopping.is_set():
+                    self._on_failure(exc)
             except Exception:  # a bug in one cycle must not kill the schedule
                 log.exception("%s cycle crashed", connector.title)
             finally:

@@ -1,24 +1,17 @@
 """The person's autonomy settings, described once as data: the settings window builds its
-Autonomy tab from this list, and `apply_setting` writes any of them. Adding a setting here
+Autonomy tab from this list, and `store.settings.apply_setting` writes any of them after the
+checks here. Adding a setting here
 adds it to the window and to the test that toggles every setting."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 from enum import StrEnum
-from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
-
-from sqlalchemy.orm import Session
 
 from skytwin_desktop.domain import TRUST_TIER_LABELS, TrustTier
 from skytwin_desktop.errors import InputError
 from skytwin_desktop.policy.quiet_hours import parse_hhmm
-from skytwin_desktop.proposers import ProposerSettings
-from skytwin_desktop.store.models import User
-from skytwin_desktop.store.policy import set_tier
-from skytwin_desktop.store.users import load_settings
 
 
 class Kind(StrEnum):
@@ -67,23 +60,7 @@ AUTONOMY_SETTINGS: tuple[SettingSpec, ...] = (
 )
 
 
-def read_settings(session: Session, user_id: int) -> dict[str, Any]:
-    user = session.get_one(User, user_id)
-    stored = load_settings(session, user_id)
-    quiet = (stored.quiet_hours_start, stored.quiet_hours_end) if stored.quiet_hours_start else None
-    return {
-        "trust_tier": user.trust_tier,
-        "timezone": user.timezone,
-        "quiet_hours": quiet,
-        "allowed_domains": list(stored.allowed_domains or []),
-        "blocked_domains": list(stored.blocked_domains or []),
-        "require_approval_for_irreversible": stored.require_approval_for_irreversible,
-        "trusted_contacts": list(stored.trusted_contacts or []),
-        "sender_labels": list(stored.sender_labels or []),
-    }
-
-
-def _domains(value: list[str]) -> list[str]:
+def clean_domains(value: list[str]) -> list[str]:
     cleaned = sorted({item.strip().lower().lstrip("@") for item in value if item.strip()})
     for domain in cleaned:
         if " " in domain or "." not in domain:
@@ -91,7 +68,7 @@ def _domains(value: list[str]) -> list[str]:
     return cleaned
 
 
-def _contacts(value: list[str]) -> list[str]:
+def clean_contacts(value: list[str]) -> list[str]:
     """Addresses (ann@example.com) or domains (example.com, or @example.com), lower-case, sorted."""
     cleaned = sorted({item.strip().lower().removeprefix("@") for item in value if item.strip()})
     for entry in cleaned:
@@ -101,41 +78,42 @@ def _contacts(value: list[str]) -> list[str]:
     return cleaned
 
 
-def apply_setting(session: Session, user_id: int, key: str, value: Any, *, now: datetime) -> None:
-    """Validate and save one setting; a bad value is an InputError and nothing changes."""
-    user = session.get_one(User, user_id)
-    stored = load_settings(session, user_id)
-    if key == "trust_tier":
-        set_tier(session, user_id, value, reason="chosen in settings", by_person=True, now=now)
-    elif key == "timezone":
-        try:
-            if value not in available_timezones():
-                raise ZoneInfoNotFoundError(value)
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise InputError(f"{value!r} is not a timezone name (like Europe/Paris).") from None
-        user.timezone = value
-    elif key == "quiet_hours":
-        if value is None:
-            stored.quiet_hours_start = stored.quiet_hours_end = None
-        else:
-            try:
-                start, end = (parse_hhmm(part).strftime("%H:%M") for part in value)
-            except ValueError as exc:
-                raise InputError(f"Quiet hours: {exc}.") from None
-            stored.quiet_hours_start, stored.quiet_hours_end = start, end
-    elif key in ("allowed_domains", "blocked_domains"):
-        setattr(stored, key, _domains(list(value)))
-    elif key == "require_approval_for_irreversible":
-        stored.require_approval_for_irreversible = bool(value)
-    elif key == "trusted_contacts":
-        stored.trusted_contacts = _contacts(list(value))
-    elif key == "sender_labels":
-        try:
-            pairs = ProposerSettings.parse_sender_labels([line for line in value if line.strip()])
-        except ValueError as exc:
-            raise InputError(f"Label mail from: {exc}.") from None
-        stored.sender_labels = [f"{pattern} = {label}" for pattern, label in pairs]
-    else:
-        raise InputError(f"There is no setting {key!r}.")
-    session.flush()
+def clean_timezone(value: str) -> str:
+    try:
+        if value not in available_timezones():
+            raise ZoneInfoNotFoundError(value)
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise InputError(f"{value!r} is not a timezone name (like Europe/Paris).") from None
+    return value
+
+
+def clean_quiet_hours(value: tuple[str, str] | list[str] | None) -> tuple[str, str] | None:
+    if value is None:
+        return None
+    try:
+        start, end = (parse_hhmm(part).strftime("%H:%M") for part in value)
+    except ValueError as exc:
+        raise InputError(f"Quiet hours: {exc}.") from None
+    return start, end
+
+
+def parse_sender_labels(lines: list[str]) -> tuple[tuple[str, str], ...]:
+    """'news@example.com = Reading' lines into (sender or domain, label) pairs; a bad line is a
+    ValueError that names it."""
+    pairs = []
+    for line in lines:
+        pattern, sep, label = line.partition("=")
+        pattern, label = pattern.strip().lower().lstrip("@"), label.strip()
+        if not sep or not pattern or not label or " " in pattern or ("." not in pattern):
+            raise ValueError(f"{line.strip()!r} is not 'sender-or-domain = Label'")
+        pairs.append((pattern, label))
+    return tuple(pairs)
+
+
+def clean_sender_labels(value: list[str]) -> list[str]:
+    try:
+        pairs = parse_sender_labels([line for line in value if line.strip()])
+    except ValueError as exc:
+        raise InputError(f"Label mail from: {exc}.") from None
+    return [f"{pattern} = {label}" for pattern, label in pairs]

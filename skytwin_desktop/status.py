@@ -1,4 +1,5 @@
-"""A snapshot of what the twin is doing, for `skytwin-desktop status` and the tray."""
+"""A snapshot of what the twin is doing, for `skytwin-desktop status` and the tray: plain data and
+its words (the store fills it in: `store.status.read_status`)."""
 
 from __future__ import annotations
 
@@ -6,17 +7,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
-
-from skytwin_desktop.domain import ApprovalStatus, Connector, HealthStatus, ReadProblem, TrustTier
-from skytwin_desktop.store.connectors import reading_by_connector
-from skytwin_desktop.store.health import health_by_connector
-from skytwin_desktop.store.models import Approval, ConnectorHealth, ConnectorReading, User
-from skytwin_desktop.store.set_aside import counts as set_aside_counts
-from skytwin_desktop.store.set_aside import listed as listed_set_aside
-from skytwin_desktop.store.types import iso_utc
-from skytwin_desktop.store.users import load_settings
+from skytwin_desktop.clock import iso_utc
+from skytwin_desktop.domain import Connector, HealthStatus, ReadProblem, TrustTier
 
 
 @dataclass(frozen=True)
@@ -77,6 +69,9 @@ class StatusReport:
     pending_approvals: int
     set_aside: tuple[SetAsideEntry, ...] = ()
     """The newest items set aside, newest first."""
+    running: bool = True
+    """Whether the app is running (the tray, polling). A command run with no app running says
+    so: then nothing is being read, whatever the connectors' health."""
 
     @property
     def needs_reauth(self) -> tuple[Connector, ...]:
@@ -107,7 +102,7 @@ class StatusReport:
                     "error_code": state.error_code,
                     "last_success_at": iso_utc(state.last_success_at),
                     "last_failure_at": iso_utc(state.last_failure_at),
-                    "reading": state.reading,
+                    "reading": self.running and state.reading,
                     "problem": ({"code": state.problem.value, "text": state.problem_text}
                                 if state.problem is not None else None),
                     "failing_since": iso_utc(state.failing_since),
@@ -119,55 +114,8 @@ class StatusReport:
             "any_needs_reauth": self.any_needs_reauth,
             "pending_approvals": self.pending_approvals,
             "set_aside": [entry.to_json() for entry in self.set_aside],
+            "running": self.running,
         }
-
-
-def read_status(session: Session, user_id: int, *, operator_paused: bool, now: datetime) -> StatusReport:
-    """Gather the report. A connector never set up reads as `disabled`."""
-    user = session.get_one(User, user_id)
-    settings = load_settings(session, user_id)
-    stored = health_by_connector(session, user_id)
-    reading = reading_by_connector(session, user_id)
-    kept = set_aside_counts(session, user_id)
-    connectors = {name: _connector_state(stored.get(name), reading.get(name), kept.get(name, 0)) for name in Connector}
-    pending = session.scalar(
-        select(func.count())
-        .select_from(Approval)
-        .where(
-            Approval.user_id == user_id,
-            Approval.status == ApprovalStatus.PENDING.value,
-            Approval.expires_at > now,
-        )
-    )
-    return StatusReport(
-        user_id=user.id,
-        email=user.email,
-        trust_tier=user.trust_tier,
-        operator_paused=operator_paused,
-        user_paused=settings.paused,
-        paused_at=settings.paused_at,
-        paused_reason=settings.paused_reason,
-        connectors=connectors,
-        pending_approvals=pending or 0,
-        set_aside=tuple(SetAsideEntry(Connector(row.connector_name), row.item_id, row.subject, row.sender, row.reason,
-                                      row.stage, row.set_aside_at) for row in listed_set_aside(session, user_id)),
-    )
-
-
-def _connector_state(health: ConnectorHealth | None, reading: ConnectorReading | None, set_aside: int) -> ConnectorState:
-    """A connector never set up reads as `disabled`; its reading problem counts only while connected."""
-    if health is None:
-        return ConnectorState(status=HealthStatus.DISABLED, set_aside=set_aside)
-    status = HealthStatus(health.status)
-    problem = reading.problem if reading is not None and status is HealthStatus.CONNECTED else None
-    return ConnectorState(
-        status=status, error_code=health.error_code, last_success_at=health.last_success_at,
-        last_failure_at=health.last_failure_at, set_aside=set_aside,
-        problem=ReadProblem(problem) if problem else None,
-        problem_text=reading.detail if problem and reading else None,
-        failing_since=reading.failing_since if problem and reading else None,
-        retry_at=reading.retry_at if problem and reading else None,
-    )
 
 
 def format_report(report: StatusReport) -> str:
@@ -182,6 +130,7 @@ def format_report(report: StatusReport) -> str:
         f"Trust tier   {tier_text}",
         f"Auto-execute {pause_line(report)}",
         f"Approvals    {report.pending_approvals} pending",
+        *([] if report.running else [f"Running      no: nothing is read or done until you start it ('{PROG}')"]),
         "",
         f"{'Connector':<10} {'Status':<13} {'Last success':<25} {'Last failure':<25} Error",
     ]
@@ -196,6 +145,9 @@ def format_report(report: StatusReport) -> str:
         lines += ["", "Set aside (could not be read, stored or judged; everything else goes on):"]
         lines += [f"  {entry.describe()}" for entry in report.set_aside]
     return "\n".join(lines)
+
+
+PROG = "skytwin-desktop"
 
 
 def reading_line(connector: Connector, state: ConnectorState) -> str:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
 import sys
+import tempfile
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -42,9 +44,13 @@ def isolated_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
         path.mkdir(parents=True, exist_ok=True)
         monkeypatch.setenv(var, str(path))
     monkeypatch.setenv("SKYTWIN_DATA_DIR", str(tmp_path / "data"))
+    runtime = Path(tempfile.mkdtemp(prefix="rt-"))  # short: socket paths have a length limit
+    runtime.chmod(0o700)
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(runtime))
     yield
     os.environ.clear()
     os.environ.update(saved_environ)
+    shutil.rmtree(runtime, ignore_errors=True)
     root = logging.getLogger()
     for handler in [h for h in root.handlers if getattr(h, "_skytwin", False)]:
         root.removeHandler(handler)

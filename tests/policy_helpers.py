@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, time
 
-from skytwin_desktop.policy import PolicySettings, Provenance, ProposedAction, RiskAssessment, RiskTier, Rule
+from skytwin_desktop.policy import (
+    PolicySettings,
+    ProposedAction,
+    Provenance,
+    RiskAssessment,
+    RiskTier,
+    Rule,
+)
 
 NOON = datetime(2026, 6, 10, 12, 0, tzinfo=UTC)
 

@@ -28,7 +28,9 @@ def test_status_json_shape_on_first_start(cli, data_dir: Path):
     result = cli("status", "--json")
     assert result.code == 0, result.err
     report = json.loads(result.out)
-    assert set(report) == {"user", "pause", "connectors", "any_needs_reauth", "pending_approvals", "set_aside"}
+    assert set(report) == {"user", "pause", "connectors", "any_needs_reauth", "pending_approvals", "set_aside",
+                           "running"}
+    assert report["running"] is False, "no app runs: nothing is being read"
     assert set(report["user"]) == {"id", "email", "trust_tier"}
     assert report["user"]["trust_tier"] == "observer"
     assert report["pause"] == {"operator": False, "user": False, "paused_at": None, "reason": None}

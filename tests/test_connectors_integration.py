@@ -14,8 +14,9 @@ from sqlalchemy import select
 from skytwin_desktop.composition import build_context
 from skytwin_desktop.config import Config
 from skytwin_desktop.connectors import http as connector_http
-from skytwin_desktop.connectors.service import Outcome
 from skytwin_desktop.domain import Connector
+from skytwin_desktop.outcomes import PollOutcome as Outcome
+from skytwin_desktop.intents import Intents
 from skytwin_desktop.scheduler import PollScheduler
 from skytwin_desktop.store.models import ConnectorCursor, SignalInboxRow
 from tests.support.app_process import until
@@ -226,17 +227,20 @@ def test_scheduler_polls_in_the_background_and_stops_cleanly(google, app):
     done = threading.Event()
     seen = []
 
-    def on_report(report):
-        seen.append(report)
+    def on_change(change):
+        if change.poll is not None:
+            seen.append(change.poll)
         if len(seen) >= 2:
             done.set()
 
-    scheduler = PollScheduler(app.connectors, interval=5, on_report=on_report)
+    intents = Intents(app)
+    intents.subscribe(on_change)
+    scheduler = PollScheduler(intents, interval=5)
     scheduler.start()
     assert done.wait(timeout=30), "both connectors polled once at start"
     scheduler.shutdown()
     assert not scheduler.running
-    assert {r.poll.connector for r in seen} == {GMAIL, CALENDAR} and all(r.poll.succeeded for r in seen)
+    assert {r.connector for r in seen} == {GMAIL, CALENDAR} and all(r.succeeded for r in seen)
     for thread in threading.enumerate():
         if thread.ident not in before and thread.name.startswith("cycle-"):
             thread.join(timeout=5)  # finished its work; only its last instructions may remain
@@ -428,7 +432,7 @@ def test_quitting_does_not_wait_for_a_request_in_flight(google, app):
     request, and the cut-short poll is not counted as Google's failure."""
     connect(GMAIL)
     google.stall_next("/gmail/v1/users/me/history", seconds=25)
-    scheduler = PollScheduler(app.connectors, interval=5, twin=app.twin)
+    scheduler = PollScheduler(Intents(app), interval=5)
     scheduler.start()
     assert until(lambda: any(path.endswith("/history") for _, path, _ in google.requests)), \
         "the poll reaches Gmail's history at once"

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from skytwin_desktop.connectors import breaker
+from skytwin_desktop import breaker
 from skytwin_desktop.connectors.failures import api_failure, token_failure
 
 T0 = datetime(2026, 4, 1, 8, tzinfo=UTC)

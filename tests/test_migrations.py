@@ -13,7 +13,11 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import text
 
-from skytwin_desktop.errors import CorruptDatabaseError, DatabaseTooNewError, ForeignDatabaseError
+from skytwin_desktop.errors import (
+    CorruptDatabaseError,
+    DatabaseTooNewError,
+    ForeignDatabaseError,
+)
 from skytwin_desktop.paths import bundled_dir
 from skytwin_desktop.store.database import inspect_file, is_owner_only
 from skytwin_desktop.store.migrate import open_and_migrate

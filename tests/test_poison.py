@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -16,9 +16,9 @@ from sqlalchemy import func, select
 from skytwin_desktop.composition import build_context
 from skytwin_desktop.config import Config
 from skytwin_desktop.connectors import gmail as gmail_reader
-from skytwin_desktop.connectors.service import Outcome
 from skytwin_desktop.domain import Connector, TrustTier
 from skytwin_desktop.intents import Intents
+from skytwin_desktop.outcomes import PollOutcome as Outcome
 from skytwin_desktop.store.models import DecisionLogEntry, SignalInboxRow
 from skytwin_desktop.store.policy import set_tier
 from skytwin_desktop.ui.state import TrayIcon, tray_state
@@ -223,8 +223,8 @@ def test_set_aside_items_are_tried_again_after_an_update(app, google):
     was kept; one it could not judge goes back to the twin at its next pass."""
     from sqlalchemy import update
 
-    from skytwin_desktop.connectors.signals import SetAside
     from skytwin_desktop.domain import SetAsideStage
+    from skytwin_desktop.signals import SetAside
     from skytwin_desktop.store.models import SetAsideItem
     from skytwin_desktop.store.set_aside import set_aside
 

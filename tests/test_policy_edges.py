@@ -7,7 +7,13 @@ from datetime import UTC, datetime, time
 import pytest
 
 from skytwin_desktop.domain import Confirmation
-from skytwin_desktop.policy import PolicyEvaluator, PolicySettings, Provenance, ProposedAction, RiskAssessment
+from skytwin_desktop.policy import (
+    PolicyEvaluator,
+    PolicySettings,
+    ProposedAction,
+    Provenance,
+    RiskAssessment,
+)
 from tests.policy_helpers import NOON, quiet, rule
 
 T = Provenance.TRUSTED_CONTEXT

@@ -10,11 +10,12 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from skytwin_desktop.connectors.signals import Attendee, EmailSignal, EventSignal
 from skytwin_desktop.domain import ActionKind, Confirmation, Connector
 from skytwin_desktop.policy import PolicyEvaluator, PolicySettings, Provenance, RiskTier
 from skytwin_desktop.proposers import ProposerSettings, action_key, propose
 from skytwin_desktop.proposers.gmail import escalate_reply_needed, label_marked_sender
+from skytwin_desktop.settings_spec import parse_sender_labels
+from skytwin_desktop.signals import Attendee, EmailSignal, EventSignal
 
 NOW = datetime(2026, 6, 10, 12, 0, tzinfo=UTC)
 START = datetime(2026, 6, 11, 9, 0, tzinfo=UTC)
@@ -92,13 +93,13 @@ def test_first_sender_label_wins_in_list_order():
 
 def test_parse_sender_labels():
     lines = ["news@example.com = Reading", " @Corp.Example=Work stuff "]
-    assert ProposerSettings.parse_sender_labels(lines) == (("news@example.com", "Reading"), ("corp.example", "Work stuff"))
+    assert parse_sender_labels(lines) == (("news@example.com", "Reading"), ("corp.example", "Work stuff"))
 
 
 @pytest.mark.parametrize("line", ["nolabel", "= Label", "example.com =", "no dot = X"])
 def test_parse_sender_labels_rejects_bad_line(line):
     with pytest.raises(ValueError, match="sender-or-domain = Label"):
-        ProposerSettings.parse_sender_labels(["ok@example.com = Fine", line])
+        parse_sender_labels(["ok@example.com = Fine", line])
 
 
 # --- Gmail: escalate mail that needs a reply ------------------------------------------------------

@@ -15,9 +15,9 @@ import pytest
 
 from skytwin_desktop.composition import build_context
 from skytwin_desktop.config import Config
-from skytwin_desktop.connectors.service import Outcome
 from skytwin_desktop.domain import Connector, HealthStatus, ReadProblem
 from skytwin_desktop.intents import Intents
+from skytwin_desktop.outcomes import PollOutcome as Outcome
 from skytwin_desktop.ui.state import TrayIcon, tray_state
 from tests.test_cli import ISO_UTC
 

@@ -10,7 +10,11 @@ from keyring.backends import fail
 from keyrings.alt.file import PlaintextKeyring
 
 from skytwin_desktop.connectors import secrets
-from skytwin_desktop.connectors.secrets import KeyringUnavailable, TokenStore, choose_backend
+from skytwin_desktop.connectors.secrets import (
+    KeyringUnavailable,
+    TokenStore,
+    choose_backend,
+)
 from skytwin_desktop.domain import Connector
 
 SECRET = "1//sandbox-refresh-secret-value"

@@ -3,18 +3,22 @@ through the window, bad values refused in words, and "delete all my data" in two
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from sqlalchemy import func, select, text
 
 from skytwin_desktop.domain import Connector, HealthStatus
 from skytwin_desktop.errors import InputError
-from skytwin_desktop.settings_spec import AUTONOMY_SETTINGS, Kind, apply_setting, read_settings
-from skytwin_desktop.status import read_status
+from skytwin_desktop.intents import AppPaths
+from skytwin_desktop.settings_spec import AUTONOMY_SETTINGS, Kind
 from skytwin_desktop.store.erase import erase_person
 from skytwin_desktop.store.health import record_health
 from skytwin_desktop.store.models import DecisionLogEntry, TierChangeRow, User
 from skytwin_desktop.store.policy import add_rule, load_policy_settings
-from skytwin_desktop.ui.settings_window import Paths, SettingsWindow
+from skytwin_desktop.store.settings import apply_setting, read_settings
+from skytwin_desktop.store.status import read_status
+from skytwin_desktop.ui.settings_window import SettingsWindow
 
 NEW_VALUES = {
     Kind.BOOL: False,
@@ -33,7 +37,7 @@ def window(qtbot, context):
         with context.session() as session:
             apply_setting(session, context.user_id, key, value, now=context.clock())
 
-    win = SettingsWindow(save, Paths("/data", "/data/skytwin.db", "/data/logs"))
+    win = SettingsWindow(save, AppPaths(Path("/data"), Path("/data/skytwin.db"), Path("/data/logs")))
     qtbot.addWidget(win)
     with context.session() as session:
         win.show_settings(read_settings(session, context.user_id))

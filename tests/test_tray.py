@@ -6,14 +6,25 @@ from __future__ import annotations
 import threading
 
 import pytest
-from PySide6.QtCore import Qt, QThread
+from PySide6.QtCore import QObject, Qt, QThread, Signal
 from PySide6.QtWidgets import QApplication
 
 from skytwin_desktop.domain import Connector, HealthStatus
 from skytwin_desktop.status import ConnectorState, StatusReport
 from skytwin_desktop.ui.pause_dialog import PAUSE_QUESTION, RESUME_QUESTION, PauseDialog
 from skytwin_desktop.ui.state import PauseItem, ReauthNotices, TrayIcon, tray_state
-from skytwin_desktop.ui.tray import Bridge, TrayController, icon_for
+from skytwin_desktop.ui.background import Background
+from skytwin_desktop.ui.tray import TrayController, icon_for
+
+
+class Bridge(QObject):
+    """As the composition root wires it: the façade's changes reach the tray through a queued signal."""
+
+    changed = Signal(object)
+
+    def __init__(self, controller):
+        super().__init__()
+        self.changed.connect(controller.changed, Qt.ConnectionType.QueuedConnection)
 
 
 def report(*, user_paused=False, operator_paused=False, gmail=HealthStatus.CONNECTED,
@@ -188,15 +199,17 @@ def test_pause_reason_longer_than_500_cannot_be_saved(qtbot):
 
 
 def test_background_results_reach_widgets_on_the_gui_thread_only(qtbot):
-    bridge = Bridge()
-    threads = []
+    background = Background()
+    threads, workers = [], []
     gui = QApplication.instance().thread()
-    bridge.poll_reported.connect(lambda _r: threads.append(QThread.currentThread()))
-    worker = threading.Thread(target=lambda: bridge.poll_reported.emit("report"))
-    worker.start()
-    worker.join()
+
+    def work():
+        workers.append(threading.current_thread())
+        return "done"
+
+    background.run("test", work, lambda _result: threads.append(QThread.currentThread()))
     qtbot.waitUntil(lambda: bool(threads), timeout=2000)
-    assert threads == [gui]
+    assert threads == [gui] and workers[0] is not threading.main_thread()
 
 
 def test_no_tray_shows_the_status_window_and_keeps_looking(qtbot):
@@ -274,35 +287,28 @@ def test_a_failed_sign_in_leaves_the_warning_up(qtbot):
     controller = TrayController(Source(report(gmail=HealthStatus.NEEDS_REAUTH, gmail_code="invalid_grant")),
                                 notifier=notifier)
     qtbot.addWidget(controller.window)
-    controller.sign_in_finished(Connector.GMAIL, "Google sign-in for Gmail was not finished within 300 seconds.")
+    controller.background_failed("Google sign-in for Gmail was not finished within 300 seconds.")
     assert controller.state.icon is TrayIcon.ATTENTION and [b.banner.kind for b in controller.window.banners] == ["reauth"]
     assert notifier.closed == [] and len(notifier.shown) == 1, "still up, and not shown twice"
     controller.shutdown()
 
 
-def test_a_pause_from_the_cli_reaches_the_running_tray_by_the_next_poll(qtbot, context):
-    import subprocess
-    import sys
-
+def test_a_change_through_the_facade_from_another_thread_reaches_the_tray_at_once(qtbot, context):
+    """No waiting for the next poll: the façade announces the change, the tray shows it."""
     from skytwin_desktop.intents import Intents
-    from skytwin_desktop.scheduler import PollScheduler
 
-    controller = TrayController(Intents(context).report, notifier=RecordingNotifier())
+    intents = Intents(context)
+    controller = TrayController(intents.report, notifier=RecordingNotifier())
     qtbot.addWidget(controller.window)
-    bridge = Bridge()
-    bridge.poll_reported.connect(lambda _r: controller.refresh(), Qt.ConnectionType.QueuedConnection)
-    scheduler = PollScheduler(context.connectors, interval=5, on_report=bridge.poll_reported.emit)
-    scheduler.start()
-    try:
-        assert controller.state.pause_item is PauseItem.PAUSE
-        done = subprocess.run([sys.executable, "-m", "skytwin_desktop", "pause", "--reason", "from a terminal"],
-                              capture_output=True, text=True, timeout=120)
-        assert done.returncode == 0, done.stderr
-        qtbot.waitUntil(lambda: controller.state.pause_item is PauseItem.RESUME, timeout=20_000)
-        assert "paused by you" in controller.tray.toolTip()
-    finally:
-        scheduler.shutdown()
-        controller.shutdown()
+    bridge = Bridge(controller)
+    intents.subscribe(bridge.changed.emit)
+    assert controller.state.pause_item is PauseItem.PAUSE
+    worker = threading.Thread(target=lambda: intents.set_pause(True, "from a terminal"))
+    worker.start()
+    worker.join(timeout=30)
+    qtbot.waitUntil(lambda: controller.state.pause_item is PauseItem.RESUME, timeout=2000)
+    assert "paused by you" in controller.tray.toolTip()
+    controller.shutdown()
 
 
 def test_many_new_approvals_in_one_poll_make_one_notification(qtbot, google, monkeypatch):
@@ -325,15 +331,14 @@ def test_many_new_approvals_in_one_poll_make_one_notification(qtbot, google, mon
         qtbot.addWidget(window)
         controller = TrayController(intents.report, notifier=notifier, approvals=window)
         qtbot.addWidget(controller.window)
-        bridge = Bridge()
-        bridge.poll_reported.connect(controller.cycle_reported, Qt.ConnectionType.QueuedConnection)
+        bridge = Bridge(controller)
+        intents.subscribe(bridge.changed.emit)
         for n in range(5):
             google.deliver({"from": "digest@news.example", "subject": f"Issue {n}",
                             "headers": {"List-Unsubscribe": "<mailto:x@news.example>"}})
         before = intents.pending()
-        scheduler = PollScheduler(context.connectors, interval=60, on_report=bridge.poll_reported.emit,
-                                  twin=context.twin)
-        worker = threading.Thread(target=lambda: bridge.poll_reported.emit(scheduler.cycle(Connector.GMAIL)))
+        scheduler = PollScheduler(intents, interval=60)
+        worker = threading.Thread(target=lambda: scheduler.cycle(Connector.GMAIL))
         worker.start()
         worker.join(timeout=30)
         qtbot.waitUntil(lambda: any(tag == "approvals" for tag, *_ in notifier.shown), timeout=10_000)
@@ -349,3 +354,25 @@ def test_many_new_approvals_in_one_poll_make_one_notification(qtbot, google, mon
         controller.shutdown()
     finally:
         context.close()
+
+
+def test_an_app_that_cannot_go_on_stops_acting_says_so_and_offers_a_restart(qtbot):
+    notifier = RecordingNotifier()
+    controller = TrayController(Source(report()), notifier=notifier)
+    qtbot.addWidget(controller.window)
+    stops, restarts = [], []
+    controller.stop_acting = lambda: stops.append(1)
+    controller.restart = lambda: restarts.append(1)
+    assert "&Restart SkyTwin" not in menu_texts(controller)
+    message = "The database /x/skytwin.db was deleted or replaced while SkyTwin was running"
+    controller.failed(message)
+    controller.failed(message)
+    assert stops == [1], "stopped once"
+    assert controller.state.icon is TrayIcon.ERROR and controller.tray.toolTip().startswith(f"SkyTwin — {message}")
+    assert "&Restart SkyTwin" in menu_texts(controller)
+    assert [(tag, actions) for tag, _, _, actions in notifier.shown] == [("stopped", (("restart", "Restart SkyTwin"),))]
+    controller.refresh()
+    assert controller.state.icon is TrayIcon.ERROR, "a later good read does not hide that it stopped"
+    controller.notification_action("restart", "stopped")
+    assert restarts == [1]
+    controller.shutdown()

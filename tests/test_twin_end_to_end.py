@@ -20,12 +20,19 @@ from skytwin_desktop.config import Config
 from skytwin_desktop.domain import Connector, HealthStatus
 from skytwin_desktop.errors import InputError
 from skytwin_desktop.intents import Intents
+from skytwin_desktop.outcomes import Answer
 from skytwin_desktop.sandbox import GoogleSandbox
 from skytwin_desktop.store import users
-from skytwin_desktop.store.models import ActionRecord, Approval, DecisionLogEntry, FeedbackEventRow, TierChangeRow
+from skytwin_desktop.store.models import (
+    ActionRecord,
+    Approval,
+    DecisionLogEntry,
+    FeedbackEventRow,
+    TierChangeRow,
+)
 from skytwin_desktop.store.policy import load_policy_settings, set_tier
 from skytwin_desktop.twin.executor import Executor
-from skytwin_desktop.twin.pipeline import Answer, Twin
+from skytwin_desktop.twin.pipeline import Twin
 
 GMAIL, CALENDAR = Connector.GMAIL, Connector.CALENDAR
 NEWSLETTER = {"List-Unsubscribe": "<mailto:leave@news.example>", "List-Id": "<weekly.news.example>"}

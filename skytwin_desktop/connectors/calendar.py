@@ -13,8 +13,14 @@ from typing import Any
 
 from skytwin_desktop.connectors.failures import ConnectorFailure, Failure
 from skytwin_desktop.connectors.http import ApiError, GoogleHttp
-from skytwin_desktop.connectors.signals import Attendee, EventSignal, PollResult, SetAside, kept_payload
 from skytwin_desktop.domain import Connector
+from skytwin_desktop.signals import (
+    Attendee,
+    EventSignal,
+    PollResult,
+    SetAside,
+    kept_payload,
+)
 from skytwin_desktop.text import storable
 
 log = logging.getLogger(__name__)

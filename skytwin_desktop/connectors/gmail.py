@@ -15,8 +15,8 @@ from typing import Any
 
 from skytwin_desktop.connectors.failures import ConnectorFailure, Failure
 from skytwin_desktop.connectors.http import ApiError, GoogleHttp
-from skytwin_desktop.connectors.signals import EmailSignal, PollResult, SetAside, kept_payload
 from skytwin_desktop.domain import Connector
+from skytwin_desktop.signals import EmailSignal, PollResult, SetAside, kept_payload
 from skytwin_desktop.text import storable
 
 log = logging.getLogger(__name__)

@@ -12,7 +12,12 @@ import requests
 from google.auth.transport.requests import AuthorizedSession, Request
 from google.oauth2.credentials import Credentials
 
-from skytwin_desktop.connectors.failures import ConnectorFailure, Failure, api_failure, token_failure
+from skytwin_desktop.connectors.failures import (
+    ConnectorFailure,
+    Failure,
+    api_failure,
+    token_failure,
+)
 
 log = logging.getLogger(__name__)
 CONNECT_TIMEOUT = 5.0

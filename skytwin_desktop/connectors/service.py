@@ -7,31 +7,34 @@ poll brings in is stored with the new cursor in one transaction.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import random
 import threading
 import traceback
-import dataclasses
-from datetime import datetime, timedelta
 from collections.abc import Callable
+from datetime import datetime, timedelta
 from typing import TypeVar
-from dataclasses import dataclass
-from enum import StrEnum
 
 import requests
 from google.oauth2.credentials import Credentials
 
+from skytwin_desktop import breaker
 from skytwin_desktop.clock import Clock
-from skytwin_desktop.connectors import breaker
 from skytwin_desktop.connectors.calendar import CalendarReader
 from skytwin_desktop.connectors.endpoints import SCOPES, GoogleEndpoints
 from skytwin_desktop.connectors.failures import ConnectorFailure, Failure
 from skytwin_desktop.connectors.gmail import GmailReader
 from skytwin_desktop.connectors.http import Cancelled, GoogleHttp
 from skytwin_desktop.connectors.oauth import ClientSecrets, sign_in
-from skytwin_desktop.connectors.signals import PollResult
-from skytwin_desktop.connectors.secrets import KeyringLocked, KeyringUnavailable, TokenStore
+from skytwin_desktop.connectors.secrets import (
+    KeyringLocked,
+    KeyringUnavailable,
+    TokenStore,
+)
 from skytwin_desktop.domain import Connector, HealthStatus, ReadProblem, SetAsideStage
+from skytwin_desktop.outcomes import PollOutcome, PollReport
+from skytwin_desktop.signals import PollResult
 from skytwin_desktop.store import connectors as store
 from skytwin_desktop.store.database import Sessions
 from skytwin_desktop.store.health import health_by_connector, record_health
@@ -41,32 +44,6 @@ from skytwin_desktop.store.set_aside import forget as forget_set_aside
 log = logging.getLogger(__name__)
 REVOKE_TIMEOUT = 10
 T = TypeVar("T")
-
-
-class Outcome(StrEnum):
-    OK = "ok"
-    NOT_CONNECTED = "not_connected"
-    NEEDS_REAUTH = "needs_reauth"
-    """Skipped: the person must reconnect first (no request is made)."""
-    BACKING_OFF = "backing_off"
-    TRANSIENT_FAILURE = "transient_failure"
-    PERMANENT_FAILURE = "permanent_failure"
-    KEYRING_ERROR = "keyring_error"
-    CANCELLED = "cancelled"
-    """The app is quitting; nothing was recorded and the next start polls again."""
-
-
-@dataclass(frozen=True)
-class PollReport:
-    connector: Connector
-    outcome: Outcome
-    signals: int = 0
-    error_code: str | None = None
-    detail: str = ""
-
-    @property
-    def succeeded(self) -> bool:
-        return self.outcome is Outcome.OK
 
 
 UNREACHABLE_CODES = frozenset({"network_error", "timeout"})
@@ -123,13 +100,13 @@ class ConnectorService:
             health = health_by_connector(session, self.user_id).get(connector)
             status = HealthStatus(health.status) if health else HealthStatus.DISABLED
             if status is HealthStatus.DISABLED:
-                return PollReport(connector, Outcome.NOT_CONNECTED)
+                return PollReport(connector, PollOutcome.NOT_CONNECTED)
             if status is HealthStatus.NEEDS_REAUTH:
-                return PollReport(connector, Outcome.NEEDS_REAUTH, error_code=health.error_code,
+                return PollReport(connector, PollOutcome.NEEDS_REAUTH, error_code=health.error_code,
                                   detail=f"{connector.title} needs reconnecting")
             state = store.load_breaker(session, self.user_id, connector, forced_open=False)
             if not state.allows(now):
-                return PollReport(connector, Outcome.BACKING_OFF, detail=f"retrying after {state.open_until}")
+                return PollReport(connector, PollOutcome.BACKING_OFF, detail=f"retrying after {state.open_until}")
             cursor = store.get_cursor(session, self.user_id, connector)
             again = due_for_retry(session, self.user_id, (SetAsideStage.READ,), connector)
         try:
@@ -140,13 +117,13 @@ class ConnectorService:
             with self._sessions.write() as session:
                 store.record_reading(session, self.user_id, connector, at=now, problem=problem, detail=str(exc),
                                      retry_at=now + self.interval)
-            return PollReport(connector, Outcome.KEYRING_ERROR, error_code="keyring_unavailable", detail=str(exc))
+            return PollReport(connector, PollOutcome.KEYRING_ERROR, error_code="keyring_unavailable", detail=str(exc))
         except ConnectorFailure as exc:
             if self.stopping.is_set():  # the request was cut short by quitting, not by Google
-                return PollReport(connector, Outcome.CANCELLED, detail="the app is quitting")
+                return PollReport(connector, PollOutcome.CANCELLED, detail="the app is quitting")
             return self._failed(connector, state, exc.failure, str(exc))
         except Cancelled:
-            return PollReport(connector, Outcome.CANCELLED, detail="the app is quitting")
+            return PollReport(connector, PollOutcome.CANCELLED, detail="the app is quitting")
         except Exception as exc:  # a fault of ours on an answer we did not foresee: shown, retried, never fatal
             log.warning("%s could not be read (%s); the first frames:\n%s", connector.title, type(exc).__name__,
                         "".join(traceback.format_exception(exc, limit=6)).strip())
@@ -163,7 +140,7 @@ class ConnectorService:
             if result.account and not store.get_account(session, self.user_id, connector):
                 store.set_account(session, self.user_id, connector, result.account, now)
         log.info("%s poll: %d new signal(s)%s", connector.title, count, " (first sync)" if result.bootstrapped else "")
-        return PollReport(connector, Outcome.OK, signals=count)
+        return PollReport(connector, PollOutcome.OK, signals=count)
 
     def _read(self, connector: Connector, http: GoogleHttp, cursor: str | None, now: datetime,
               again: list[tuple[str, dict]]) -> PollResult:
@@ -197,9 +174,9 @@ class ConnectorService:
         if failure.permanent:
             self._drop(connector)
             log.warning("%s needs reconnecting (%s); polling stops until then", connector.title, failure.error_code)
-            return PollReport(connector, Outcome.PERMANENT_FAILURE, error_code=failure.error_code, detail=detail)
+            return PollReport(connector, PollOutcome.PERMANENT_FAILURE, error_code=failure.error_code, detail=detail)
         log.warning("%s poll failed for now (%s): %s", connector.title, failure.error_code, detail)
-        return PollReport(connector, Outcome.TRANSIENT_FAILURE, error_code=failure.error_code, detail=detail)
+        return PollReport(connector, PollOutcome.TRANSIENT_FAILURE, error_code=failure.error_code, detail=detail)
 
     def _http_for(self, connector: Connector) -> GoogleHttp:
         http = self._http.get(connector)

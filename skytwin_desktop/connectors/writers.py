@@ -11,7 +11,7 @@ from typing import Any
 
 from skytwin_desktop.connectors.failures import ConnectorFailure, Failure
 from skytwin_desktop.connectors.http import ApiError, GoogleHttp
-from skytwin_desktop.twin.executor import connector_write
+from skytwin_desktop.guard import connector_write
 
 
 class CannotApply(Exception):

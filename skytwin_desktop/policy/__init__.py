@@ -6,8 +6,8 @@ from skytwin_desktop.policy.model import (
     Check,
     Decision,
     Effect,
-    Provenance,
     ProposedAction,
+    Provenance,
     RiskAssessment,
     RiskTier,
 )

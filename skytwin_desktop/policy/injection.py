@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from functools import lru_cache
 
 from skytwin_desktop.domain import Confirmation
-from skytwin_desktop.policy.model import Provenance, ProposedAction
+from skytwin_desktop.policy.model import ProposedAction, Provenance
 
 EXTREME_WORDS = frozenset({"shell", "exec", "execute", "command", "script", "wipe", "format", "sudo", "eval"})
 EXTREME_KINDS = frozenset({"delete_account", "close_account", "reset_account", "factory_reset", "transfer_ownership"})

@@ -7,10 +7,10 @@ decides whether an action runs: every proposal goes through the policy evaluator
 
 from __future__ import annotations
 
-from skytwin_desktop.connectors.signals import EmailSignal, EventSignal, Signal
 from skytwin_desktop.proposers.calendar import propose_for_event
 from skytwin_desktop.proposers.common import Proposal, ProposerSettings, action_key
 from skytwin_desktop.proposers.gmail import propose_for_email
+from skytwin_desktop.signals import EmailSignal, EventSignal, Signal
 
 __all__ = ["Proposal", "ProposerSettings", "action_key", "propose"]
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from datetime import UTC
 
-from skytwin_desktop.connectors.signals import EventSignal
 from skytwin_desktop.domain import ActionKind, Connector, Urgency
 from skytwin_desktop.policy import Provenance, RiskAssessment, RiskTier
 from skytwin_desktop.proposers.common import Proposal, ProposerSettings, make, matches
+from skytwin_desktop.signals import EventSignal
 
 
 def _describe(signal: EventSignal) -> str:

@@ -19,18 +19,6 @@ class ProposerSettings:
     sender_labels: tuple[tuple[str, str], ...] = ()
     """(address or domain, Gmail label name) pairs, first match wins."""
 
-    @classmethod
-    def parse_sender_labels(cls, lines: list[str]) -> tuple[tuple[str, str], ...]:
-        """'news@example.com = Reading' lines into pairs; raises ValueError naming a bad line."""
-        pairs = []
-        for line in lines:
-            pattern, sep, label = line.partition("=")
-            pattern, label = pattern.strip().lower().lstrip("@"), label.strip()
-            if not sep or not pattern or not label or " " in pattern or ("." not in pattern):
-                raise ValueError(f"{line.strip()!r} is not 'sender-or-domain = Label'")
-            pairs.append((pattern, label))
-        return tuple(pairs)
-
 
 @dataclass(frozen=True, slots=True)
 class Proposal:

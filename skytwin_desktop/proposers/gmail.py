@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import re
 
-from skytwin_desktop.connectors.signals import EmailSignal
 from skytwin_desktop.domain import ActionKind, Connector, Urgency
 from skytwin_desktop.policy import Provenance, RiskAssessment
 from skytwin_desktop.proposers.common import Proposal, ProposerSettings, make, matches
+from skytwin_desktop.signals import EmailSignal
 
 BULK_PRECEDENCE = frozenset({"bulk", "list", "junk"})
 NO_REPLY = re.compile(r"^(no[-_.]?reply|do[-_.]?not[-_.]?reply|notifications?|mailer-daemon|postmaster)\b",

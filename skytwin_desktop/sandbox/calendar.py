@@ -16,7 +16,16 @@ from datetime import UTC, date, datetime, time
 from typing import Any
 
 from skytwin_desktop.sandbox.wire import (
-    ApiError, Query, Response, Route, api_error, first, json_object, json_response, rfc3339, truthy,
+    ApiError,
+    Query,
+    Response,
+    Route,
+    api_error,
+    first,
+    json_object,
+    json_response,
+    rfc3339,
+    truthy,
 )
 
 READ_SCOPES = ("https://www.googleapis.com/auth/calendar", "https://www.googleapis.com/auth/calendar.readonly",

@@ -15,7 +15,15 @@ from email.utils import format_datetime, parseaddr
 from typing import Any
 
 from skytwin_desktop.sandbox.wire import (
-    Query, Response, Route, api_error, first, json_object, json_response, not_found, truthy,
+    Query,
+    Response,
+    Route,
+    api_error,
+    first,
+    json_object,
+    json_response,
+    not_found,
+    truthy,
 )
 
 READ_SCOPES = ("https://mail.google.com/", "https://www.googleapis.com/auth/gmail.modify",

@@ -16,7 +16,15 @@ from dataclasses import dataclass, field
 from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
 
 from skytwin_desktop.sandbox.wire import (
-    BEARER_REALM, ApiError, Query, Response, api_error, first, html_page, json_response, oauth_error,
+    BEARER_REALM,
+    ApiError,
+    Query,
+    Response,
+    api_error,
+    first,
+    html_page,
+    json_response,
+    oauth_error,
 )
 
 ACCESS_TOKEN_LIFETIME = 3599

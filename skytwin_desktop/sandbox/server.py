@@ -27,7 +27,14 @@ from skytwin_desktop.sandbox.data import sample_events, sample_messages
 from skytwin_desktop.sandbox.gmail import Mailbox
 from skytwin_desktop.sandbox.oauth import OAuthState
 from skytwin_desktop.sandbox.wire import (
-    ApiError, Query, Response, Route, api_error, default_fault_body, first, json_response,
+    ApiError,
+    Query,
+    Response,
+    Route,
+    api_error,
+    default_fault_body,
+    first,
+    json_response,
 )
 
 log = logging.getLogger(__name__)

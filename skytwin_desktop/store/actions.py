@@ -16,7 +16,6 @@ from sqlalchemy.orm import Session
 from skytwin_desktop.domain import ActionState, HealthStatus, Urgency
 from skytwin_desktop.errors import InputError
 from skytwin_desktop.policy import ProposedAction, RiskAssessment
-from skytwin_desktop.proposers import ProposerSettings
 from skytwin_desktop.store.models import (
     ActionRecord,
     Approval,
@@ -26,7 +25,6 @@ from skytwin_desktop.store.models import (
     SignalInboxRow,
     table,
 )
-from skytwin_desktop.store.users import load_settings
 
 log = logging.getLogger(__name__)
 LEASE = timedelta(minutes=2)
@@ -163,23 +161,12 @@ def get_record(session: Session, user_id: int, record_id: int) -> ActionRecord |
     return row if row is not None and row.user_id == user_id else None
 
 
-def proposer_settings(session: Session, user_id: int) -> ProposerSettings:
-    stored = load_settings(session, user_id)
-    own = session.scalars(select(ConnectorAccount.account_email).join(
+def own_addresses(session: Session, user_id: int) -> list[str]:
+    """The Google accounts of the person's connected services."""
+    return list(session.scalars(select(ConnectorAccount.account_email).join(
         ConnectorHealth, (ConnectorHealth.user_id == ConnectorAccount.user_id)
         & (ConnectorHealth.connector_name == ConnectorAccount.connector_name)).where(
-        ConnectorAccount.user_id == user_id, ConnectorHealth.status != HealthStatus.DISABLED.value))
-    labels: list[tuple[str, str]] = []
-    for line in stored.sender_labels or []:
-        try:
-            labels.extend(ProposerSettings.parse_sender_labels([line]))
-        except ValueError as exc:  # saved by an older version or by hand: skip, never stop the twin
-            log.warning("Ignoring a sender label line: %s", exc)
-    return ProposerSettings(
-        own_addresses=frozenset(address.lower() for address in own if "@" in address),
-        trusted_contacts=frozenset(entry.lower() for entry in stored.trusted_contacts or []),
-        sender_labels=tuple(labels),
-    )
+        ConnectorAccount.user_id == user_id, ConnectorHealth.status != HealthStatus.DISABLED.value)))
 
 
 def inbox_count(session: Session, user_id: int) -> int:

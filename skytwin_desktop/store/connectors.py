@@ -8,9 +8,9 @@ from sqlalchemy import delete, select
 from sqlalchemy.dialects.sqlite import insert
 from sqlalchemy.orm import Session
 
-from skytwin_desktop.connectors.breaker import BreakerState
-from skytwin_desktop.connectors.signals import Signal, signal_to_json
+from skytwin_desktop.breaker import BreakerState
 from skytwin_desktop.domain import Connector, ReadProblem
+from skytwin_desktop.signals import Signal, signal_to_json
 from skytwin_desktop.store.models import (
     ConnectorAccount,
     ConnectorBreaker,

@@ -16,7 +16,12 @@ from skytwin_desktop.policy.model import Decision, ProposedAction, RiskTier
 from skytwin_desktop.policy.quiet_hours import parse_hhmm
 from skytwin_desktop.policy.rules import Rule, RuleError
 from skytwin_desktop.policy.settings import PolicySettings
-from skytwin_desktop.policy.trust import Feedback, FeedbackEvent, TierChange, review_tier
+from skytwin_desktop.policy.trust import (
+    Feedback,
+    FeedbackEvent,
+    TierChange,
+    review_tier,
+)
 from skytwin_desktop.store.models import (
     AutonomySettings,
     DecisionLogEntry,

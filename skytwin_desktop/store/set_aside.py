@@ -10,8 +10,8 @@ from sqlalchemy.dialects.sqlite import insert
 from sqlalchemy.orm import Session
 
 from skytwin_desktop import __version__
-from skytwin_desktop.connectors.signals import SetAside
 from skytwin_desktop.domain import Connector, SetAsideStage
+from skytwin_desktop.signals import SetAside
 from skytwin_desktop.store.models import SetAsideItem
 from skytwin_desktop.text import storable
 

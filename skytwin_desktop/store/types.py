@@ -37,10 +37,3 @@ class UTCDateTime(TypeDecorator[datetime]):
             return None
         parsed = datetime.fromisoformat(value)
         return parsed.astimezone(UTC) if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-
-
-def iso_utc(value: datetime | None) -> str | None:
-    """ISO-8601 in UTC with a `Z`, the form every JSON output uses."""
-    if value is None:
-        return None
-    return value.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")

@@ -18,7 +18,11 @@ from skytwin_desktop.policy.approvals import confirm
 from skytwin_desktop.policy.trust import Feedback
 from skytwin_desktop.store.approvals import enqueue, stored_action
 from skytwin_desktop.store.models import Approval
-from skytwin_desktop.store.policy import current_tier, load_policy_settings, record_feedback
+from skytwin_desktop.store.policy import (
+    current_tier,
+    load_policy_settings,
+    record_feedback,
+)
 from skytwin_desktop.twin.executor import ApprovalGrant, issue_grant
 from skytwin_desktop.twin.gate import LoggedDecision, PolicyGate
 

@@ -7,36 +7,16 @@ that allows auto-execution, or one the person approved.
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable, Mapping
-from contextvars import ContextVar
 from dataclasses import dataclass, field
-from typing import Any, ParamSpec, TypeVar
+from typing import Any
 
+from skytwin_desktop.guard import ExecutionRefused, connector_write, executing
 from skytwin_desktop.policy import ProposedAction
 from skytwin_desktop.twin.gate import LoggedDecision
 
-P = ParamSpec("P")
-R = TypeVar("R")
-_executing: ContextVar[str | None] = ContextVar("skytwin_executing_action", default=None)
+__all__ = ["ApprovalGrant", "ExecutionRefused", "Executor", "connector_write", "issue_grant"]
 _GRANTED = object()
-
-
-class ExecutionRefused(RuntimeError):
-    """The funnel would not run this action (or a write was attempted outside the funnel)."""
-
-
-def connector_write(method: Callable[P, R]) -> Callable[P, R]:
-    """Mark a connector method that changes remote state; it then runs only inside the funnel."""
-
-    @functools.wraps(method)
-    def guarded(*args: P.args, **kwargs: P.kwargs) -> R:
-        if _executing.get() is None:
-            raise ExecutionRefused(f"{method.__qualname__} changes Google data and runs only through the executor")
-        return method(*args, **kwargs)
-
-    guarded.connector_write = True  # type: ignore[attr-defined]
-    return guarded
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,8 +60,5 @@ class Executor:
         handler = self._handlers.get(action.kind)
         if handler is None:
             raise ExecutionRefused(f"no way to carry out {action.kind!r}")
-        token = _executing.set(action.key or action.kind)
-        try:
+        with executing(action.key or action.kind):
             return handler(action)
-        finally:
-            _executing.reset(token)

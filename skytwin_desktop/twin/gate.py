@@ -10,7 +10,14 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from skytwin_desktop.domain import Confirmation, TrustTier
-from skytwin_desktop.policy import Check, Decision, PolicyEvaluator, PolicySettings, ProposedAction, RiskAssessment
+from skytwin_desktop.policy import (
+    Check,
+    Decision,
+    PolicyEvaluator,
+    PolicySettings,
+    ProposedAction,
+    RiskAssessment,
+)
 from skytwin_desktop.store.policy import append_decision, append_decisions
 
 log = logging.getLogger(__name__)

@@ -14,27 +14,35 @@ import logging
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy.orm import Session
 
 from skytwin_desktop.connectors.failures import ConnectorFailure
 from skytwin_desktop.connectors.http import Cancelled
-from skytwin_desktop.connectors.signals import SetAside, signal_from_json
 from skytwin_desktop.connectors.writers import CannotApply
 from skytwin_desktop.domain import ActionState, Connector, SetAsideStage, Urgency
 from skytwin_desktop.errors import InputError, StoreError
+from skytwin_desktop.outcomes import Answer, BatchReport
 from skytwin_desktop.policy import PolicySettings, ProposedAction, RiskAssessment
 from skytwin_desktop.policy.trust import Feedback
-from skytwin_desktop.proposers import Proposal, propose
+from skytwin_desktop.proposers import Proposal, ProposerSettings, propose
+from skytwin_desktop.settings_spec import parse_sender_labels
+from skytwin_desktop.signals import SetAside, signal_from_json
 from skytwin_desktop.store import actions as store
+from skytwin_desktop.store.approvals import (
+    enqueue,
+    enqueue_many,
+    expire_due,
+    stored_action,
+)
 from skytwin_desktop.store.connectors import add_to_inbox
 from skytwin_desktop.store.database import Sessions
-from skytwin_desktop.store.approvals import enqueue, enqueue_many, expire_due, stored_action
 from skytwin_desktop.store.models import ActionRecord, Approval
 from skytwin_desktop.store.policy import SettingsCache, current_tier, record_feedback
 from skytwin_desktop.store.set_aside import set_aside, take_for_retry
+from skytwin_desktop.store.users import load_settings
 from skytwin_desktop.twin import approvals
 from skytwin_desktop.twin.executor import ApprovalGrant, ExecutionRefused, Executor
 from skytwin_desktop.twin.gate import LoggedDecision, PolicyGate
@@ -65,32 +73,6 @@ def _exclusively(record_id: int) -> Iterator[bool]:
                 _busy.discard(record_id)
 
 
-@dataclass
-class BatchReport:
-    """What one pass over the inbox did, for the tray (one notification per pass, not per action)."""
-
-    signals: int = 0
-    proposed: int = 0
-    executed: int = 0
-    queued: int = 0
-    denied: int = 0
-    failed: int = 0
-    resolved: int = 0
-    queued_targets: list[str] = field(default_factory=list)
-
-
-@dataclass(frozen=True)
-class Answer:
-    """The outcome of the person's request, in words; `ok` when it is done (or on its way: a
-    second confirmation is now expected)."""
-
-    ok: bool
-    message: str
-
-    def __str__(self) -> str:
-        return self.message
-
-
 @dataclass(frozen=True)
 class _Planned:
     record_id: int
@@ -99,6 +81,22 @@ class _Planned:
     urgency: Urgency
     logged: LoggedDecision
     settings: PolicySettings
+
+
+def read_proposer_settings(session: Session, user_id: int) -> ProposerSettings:
+    """What the proposers read: the person's own addresses, trusted contacts and sender labels."""
+    stored = load_settings(session, user_id)
+    labels: list[tuple[str, str]] = []
+    for line in stored.sender_labels or []:
+        try:
+            labels.extend(parse_sender_labels([line]))
+        except ValueError as exc:  # saved by an older version or by hand: skip, never stop the twin
+            log.warning("Ignoring a sender label line: %s", exc)
+    return ProposerSettings(
+        own_addresses=frozenset(a.lower() for a in store.own_addresses(session, user_id) if "@" in a),
+        trusted_contacts=frozenset(entry.lower() for entry in stored.trusted_contacts or []),
+        sender_labels=tuple(labels),
+    )
 
 
 class Twin:
@@ -182,7 +180,7 @@ class Twin:
                 return None
             settings = self._settings.current(session)
             tier = current_tier(session, self.user_id)
-            proposer_settings = store.proposer_settings(session, self.user_id)
+            proposer_settings = read_proposer_settings(session, self.user_id)
             proposals: list[Proposal] = []
             for row in rows:
                 try:

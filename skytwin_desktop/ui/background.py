@@ -19,14 +19,16 @@ class Background(QObject):
         super().__init__(parent)
         self._finished.connect(lambda done, result: done(result), Qt.ConnectionType.QueuedConnection)
 
-    def run(self, name: str, work: Callable[[], str], done: Callable[[str], None]) -> None:
-        """`done` gets what `work` returned, or its error as one line; always on the GUI thread."""
+    def run(self, name: str, work: Callable[[], str], done: Callable[[str], None],
+            failed: Callable[[str], None] | None = None) -> None:
+        """`done` gets what `work` returned, or its error as one line (given to `failed` instead,
+        when there is one); always on the GUI thread."""
         def target() -> None:
             try:
-                result = work()
+                result, callback = work(), done
             except Exception as exc:  # shown to the person in words; the log keeps the details
                 log.warning("%s failed: %s", name, exc)
-                result = str(exc) or type(exc).__name__
-            self._finished.emit(done, result)
+                result, callback = str(exc) or type(exc).__name__, failed or done
+            self._finished.emit(callback, result)
 
         threading.Thread(target=target, name=name, daemon=True).start()

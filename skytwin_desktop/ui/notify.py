@@ -90,8 +90,8 @@ class DBusNotifier:
 
     def _listen(self) -> None:
         from jeepney import MatchRule, message_bus
-        from jeepney.low_level import HeaderFields
         from jeepney.io.blocking import open_dbus_connection
+        from jeepney.low_level import HeaderFields
 
         try:
             connection = open_dbus_connection(bus="SESSION")

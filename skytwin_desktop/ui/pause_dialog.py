@@ -14,9 +14,9 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
+from skytwin_desktop.clock import iso_utc
 from skytwin_desktop.domain import PAUSE_REASON_MAX
 from skytwin_desktop.status import StatusReport
-from skytwin_desktop.store.types import iso_utc
 
 PAUSE_QUESTION = "Pause your twin? Every action will go to Approvals for you to review."
 RESUME_QUESTION = "Resume? Your twin will act on signals again."

@@ -4,7 +4,6 @@ Connectors, Data and About show state and forward the person's intents to callba
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from PySide6.QtCore import Qt, QTime, Signal
@@ -25,19 +24,13 @@ from PySide6.QtWidgets import (
 )
 
 from skytwin_desktop import __version__
+from skytwin_desktop.clock import iso_utc
 from skytwin_desktop.domain import Connector, HealthStatus
+from skytwin_desktop.intents import AppPaths
 from skytwin_desktop.settings_spec import AUTONOMY_SETTINGS, Kind, SettingSpec
 from skytwin_desktop.status import StatusReport
-from skytwin_desktop.store.types import iso_utc
 from skytwin_desktop.ui.rules_tab import RulesTab, RuleStore
 from skytwin_desktop.ui.state import GENERIC_REASON, REAUTH_REASONS, pause_banner_text
-
-
-@dataclass
-class Paths:
-    data_dir: str
-    database: str
-    log_dir: str
 
 
 class QuietHoursEditor(QWidget):
@@ -102,7 +95,7 @@ class SettingsWindow(QWidget):
     open_log_folder = Signal()
     delete_all_requested = Signal()
 
-    def __init__(self, save: Callable[[str, Any], None], paths: Paths, rules: RuleStore | None = None) -> None:
+    def __init__(self, save: Callable[[str, Any], None], paths: AppPaths, rules: RuleStore | None = None) -> None:
         super().__init__()
         self.setWindowTitle("SkyTwin settings")
         self.setObjectName("settings-window")
@@ -190,7 +183,7 @@ class SettingsWindow(QWidget):
             self._loading = False
 
     # --- Data and About --------------------------------------------------------------------
-    def _data_tab(self, paths: Paths) -> QWidget:
+    def _data_tab(self, paths: AppPaths) -> QWidget:
         tab = QWidget()
         box = QVBoxLayout(tab)
         box.addWidget(QLabel(f"Your data folder: {paths.data_dir}"))
@@ -215,7 +208,7 @@ class SettingsWindow(QWidget):
             if self.ask("This cannot be undone. Really delete all your SkyTwin data now?"):
                 self.delete_all_requested.emit()
 
-    def _about_tab(self, paths: Paths) -> QWidget:
+    def _about_tab(self, paths: AppPaths) -> QWidget:
         tab = QWidget()
         box = QVBoxLayout(tab)
         for line in (f"SkyTwin Desktop {__version__}", f"Database: {paths.database}", f"Logs: {paths.log_dir}"):

@@ -7,9 +7,8 @@ icon has its own shape or badge, and the tooltip and menu say it in words.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import StrEnum
-
 from datetime import UTC, datetime
+from enum import StrEnum
 
 from skytwin_desktop.domain import Connector, ReadProblem
 from skytwin_desktop.status import ConnectorState, StatusReport

@@ -4,11 +4,19 @@ banners on top. The banners cannot be dismissed; they go away when their cause d
 from __future__ import annotations
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QApplication, QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QApplication,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
 
+from skytwin_desktop.clock import iso_utc
 from skytwin_desktop.domain import Connector
 from skytwin_desktop.status import StatusReport, pause_line
-from skytwin_desktop.store.types import iso_utc
 from skytwin_desktop.ui.state import Banner, TrayState
 
 BANNER_STYLE = {

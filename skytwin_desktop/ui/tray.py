@@ -5,25 +5,22 @@ from __future__ import annotations
 
 import logging
 import signal
-import sys
-import threading
 from collections.abc import Callable
 
-from PySide6.QtCore import QObject, Qt, QTimer, QUrl, Signal
-from PySide6.QtGui import QAction, QDesktopServices, QIcon
+from PySide6.QtCore import QObject, QTimer
+from PySide6.QtGui import QAction, QIcon
 from PySide6.QtWidgets import QApplication, QMenu, QSystemTrayIcon, QWidget
 
-from skytwin_desktop.composition import AppContext
 from skytwin_desktop.domain import Connector
-from skytwin_desktop.heap import settle_after_startup
+from skytwin_desktop.errors import SkytwinError
+from skytwin_desktop.intents import Change
+from skytwin_desktop.outcomes import BatchReport
 from skytwin_desktop.paths import resource
-from skytwin_desktop.scheduler import CycleReport, PollScheduler
 from skytwin_desktop.status import StatusReport
-from skytwin_desktop.intents import Intents
 from skytwin_desktop.ui.approvals_window import ApprovalsWindow
 from skytwin_desktop.ui.notify import OPEN_APPROVALS, RECONNECT, DBusNotifier
 from skytwin_desktop.ui.pause_dialog import PauseDialog
-from skytwin_desktop.ui.settings_window import Paths, SettingsWindow
+from skytwin_desktop.ui.settings_window import SettingsWindow
 from skytwin_desktop.ui.state import PauseItem, ReauthNotices, TrayIcon, TrayState, tray_state
 from skytwin_desktop.ui.status_window import StatusWindow
 
@@ -36,14 +33,6 @@ NO_TRAY_NOTE = ("Your desktop has no system tray, so SkyTwin shows this window i
 
 def icon_for(name: TrayIcon) -> QIcon:
     return QIcon(str(resource("icons", f"{name.value}.svg")))
-
-
-class Bridge(QObject):
-    """Signals that carry results from background threads to the GUI thread (always queued)."""
-
-    poll_reported = Signal(object)  # a CycleReport: a poll and what the twin did with it
-    sign_in_finished = Signal(object, object)  # connector, error message or None
-    notification_action = Signal(str, str)  # action key, tag
 
 
 class TrayController(QObject):
@@ -64,6 +53,10 @@ class TrayController(QObject):
         self.notifier = notifier
         self.notices = ReauthNotices()
         self.problem: str | None = None
+        """Why the app cannot work at all (its database), when it cannot."""
+        self.stop_acting: Callable[[], None] | None = None
+        """Stops the background work (set by the composition root)."""
+        self._refresh_due = False
         self.tray = QSystemTrayIcon(self)
         self.menu = QMenu()
         self.state_action = QAction(self)
@@ -89,6 +82,12 @@ class TrayController(QObject):
         self.status_action.triggered.connect(self.open_status_window)
         self.quit_action = QAction("&Quit", self)
         self.quit_action.triggered.connect(QApplication.quit)
+        self.restart_action = QAction("&Restart SkyTwin", self)
+        self.restart_action.triggered.connect(lambda: self.restart() if self.restart is not None else None)
+        self.restart: Callable[[], None] | None = None
+        """Starts the app afresh (set by the composition root); offered once it had to stop."""
+        self.stopped = False
+        """True once the app stopped acting because it cannot go on (its database is gone)."""
         self.tray.setContextMenu(self.menu)
         self.tray.activated.connect(self._activated)
         self.window = StatusWindow()
@@ -102,13 +101,24 @@ class TrayController(QObject):
 
     # --- showing state -------------------------------------------------------------------
     def refresh(self) -> None:
-        """Read the status (a short local query) and show it everywhere."""
-        self.report = self._report_source()
+        """Read the status (a short local read, never behind a writer) and show it everywhere."""
+        self._refresh_due = False
+        try:
+            self.report = self._report_source()
+        except SkytwinError as exc:  # the database is busy or gone: say so, keep the last known state
+            if not hasattr(self, "report"):
+                raise
+            self.problem = str(exc)
+        else:
+            if self.problem and not self.stopped:
+                self.problem = None  # the database answers again
         self.state = tray_state(self.report, self.problem)
         self._apply(self.state)
         self._notify()
 
     def _apply(self, state: TrayState) -> None:
+        if state.tooltip != self.tray.toolTip():
+            log.info("Tray shows: %s", state.tooltip)
         self.tray.setIcon(icon_for(state.icon))
         self.tray.setToolTip(state.tooltip)
         self.state_action.setText(state.tooltip)
@@ -131,7 +141,8 @@ class TrayController(QObject):
         """Lay the menu out again only when its entries change, so an open menu stays open."""
         layout = [self.state_action, None, self.pause_action, self.approvals_action,
                   *(self.reconnect_actions[c] for c in state.reconnect),
-                  None, self.status_action, self.settings_action, None, self.quit_action]
+                  None, self.status_action, self.settings_action, None,
+                  *([self.restart_action] if self.stopped and self.restart is not None else []), self.quit_action]
         if layout == getattr(self, "_layout", None):
             return
         self._layout = layout
@@ -154,11 +165,35 @@ class TrayController(QObject):
                 except Exception as exc:
                     log.warning("Could not close a notification (%s)", type(exc).__name__)
 
-    def cycle_reported(self, report: CycleReport) -> None:
-        """After each poll: show the new state, and announce new approvals once per batch."""
+    def changed(self, change: Change) -> None:
+        """Anything changed, through any door: show it (one refresh for a burst of changes), and
+        announce new approvals once per batch."""
+        if not self._refresh_due:
+            self._refresh_due = True
+            QTimer.singleShot(0, self, self.refresh)
+        if change.batch is not None:
+            self.announce_batch(change.batch)
+
+    def failed(self, message: str) -> None:
+        """The app itself cannot go on (its database was deleted, say): stop acting, say so, and
+        offer to start afresh."""
+        if self.stopped:
+            return
+        self.stopped = True
+        self.problem = message
+        log.error("Stopped acting: %s", message)
+        if self.stop_acting is not None:
+            self.stop_acting()
         self.refresh()
-        batch = report.batch
-        if batch is None or not batch.queued:
+        self._announce("stopped", "SkyTwin stopped", message, ("restart", "Restart SkyTwin"), persistent=True)
+
+    def background_failed(self, message: str) -> None:
+        """A sign-in or disconnect in the background did not work: say so, in words."""
+        self.tray.showMessage("SkyTwin could not finish", message, QSystemTrayIcon.MessageIcon.Warning, 10_000)
+        self.refresh()
+
+    def announce_batch(self, batch: BatchReport) -> None:
+        if not batch.queued:
             return
         title = (f"{batch.queued} actions wait for your approval" if batch.queued > 1
                  else "An action waits for your approval")
@@ -210,17 +245,13 @@ class TrayController(QObject):
         if self._reconnect is not None:
             self._reconnect(Connector(connector))
 
-    def sign_in_finished(self, connector: Connector | None, error: str | None) -> None:
-        if error:
-            title = f"{connector.title} is still disconnected" if connector else "SkyTwin could not finish"
-            self.tray.showMessage(title, error, QSystemTrayIcon.MessageIcon.Warning, 10_000)
-        self.refresh()
-
     def notification_action(self, key: str, tag: str) -> None:
         if key in (RECONNECT, "default") and tag.startswith("reauth-"):
             self.request_reconnect(Connector(tag.removeprefix("reauth-")))
         elif key in (OPEN_APPROVALS, "default") and tag == "approvals":
             self.open_approvals_window()
+        elif key in ("restart", "default") and tag == "stopped" and self.restart is not None:
+            self.restart()
 
     def _activated(self, reason: QSystemTrayIcon.ActivationReason) -> None:
         if reason in (QSystemTrayIcon.ActivationReason.Trigger, QSystemTrayIcon.ActivationReason.DoubleClick):
@@ -271,64 +302,3 @@ def quit_on_signals(app: QApplication) -> None:
     wake = QTimer(app)
     wake.start(250)  # a quarter second at most before a signal is seen
     wake.timeout.connect(lambda: None)
-
-
-def run_tray(context: AppContext) -> int:
-    app = QApplication.instance() or QApplication(sys.argv)
-    app.setApplicationName("SkyTwin Desktop")
-    app.setDesktopFileName("skytwin-desktop")
-    app.setWindowIcon(icon_for(TrayIcon.LISTENING))
-    app.setQuitOnLastWindowClosed(False)
-    bridge = Bridge()
-
-    intents = Intents(context)
-
-    def in_background(name: str, connector: Connector | None, work: Callable[[], object]) -> None:
-        """Network work (sign-in, revoke) off the GUI thread; the result comes back as a signal."""
-        def run() -> None:
-            try:
-                work()
-                error = None
-            except Exception as exc:
-                error = str(exc) or type(exc).__name__
-            bridge.sign_in_finished.emit(connector, error)
-
-        threading.Thread(target=run, name=name, daemon=True).start()
-
-    def reconnect(connector: Connector) -> None:
-        in_background(f"sign-in-{connector.value}", connector, lambda: context.connectors.connect(connector))
-
-    def connector_action(connector: Connector, verb: str) -> None:
-        if verb == "disconnect":
-            in_background(f"disconnect-{connector.value}", connector,
-                          lambda: context.connectors.disconnect(connector))
-        else:
-            reconnect(connector)
-
-    def delete_all() -> None:
-        in_background("delete-all", None, lambda: log.info("Deleted all data: %s", intents.delete_all()))
-
-    settings = SettingsWindow(intents.save_setting, Paths(str(context.config.data_dir),
-                                                          str(context.config.database_path),
-                                                          str(context.config.log_dir)), rules=intents)
-    settings.connector_action.connect(connector_action)
-    settings.delete_all_requested.connect(delete_all)
-    settings.open_log_folder.connect(
-        lambda: QDesktopServices.openUrl(QUrl.fromLocalFile(str(context.config.log_dir))))
-    settings.show_settings(intents.settings())
-    notifier = DBusNotifier.connect(on_action=bridge.notification_action.emit, on_closed=lambda tag: None)
-    controller = TrayController(intents.report, set_pause=intents.set_pause, reconnect=reconnect, notifier=notifier,
-                                settings=settings, approvals=ApprovalsWindow(intents))
-    bridge.poll_reported.connect(controller.cycle_reported, Qt.ConnectionType.QueuedConnection)
-    bridge.sign_in_finished.connect(controller.sign_in_finished, Qt.ConnectionType.QueuedConnection)
-    bridge.notification_action.connect(controller.notification_action, Qt.ConnectionType.QueuedConnection)
-    controller.place()
-    scheduler = PollScheduler(context.connectors, context.config.poll_interval, on_report=bridge.poll_reported.emit,
-                              twin=context.twin)
-    scheduler.start()
-    app.aboutToQuit.connect(scheduler.shutdown)
-    app.aboutToQuit.connect(controller.shutdown)
-    quit_on_signals(app)
-    settle_after_startup()
-    log.info("Tray started (%s)", "system tray" if QSystemTrayIcon.isSystemTrayAvailable() else "no tray: window")
-    return app.exec()

@@ -45,9 +45,9 @@ def until(predicate: Callable[[], object], limit: float = 30.0, step: float = 0.
 
 
 @contextmanager
-def app_process(env: Mapping[str, str]) -> Iterator[subprocess.Popen[str]]:
-    """`skytwin-desktop` (the tray app) running with `env`; killed on the way out if still alive."""
-    app = subprocess.Popen([sys.executable, "-m", "skytwin_desktop"], env=dict(env), stdout=subprocess.PIPE,
+def app_process(env: Mapping[str, str], *args: str) -> Iterator[subprocess.Popen[str]]:
+    """`skytwin-desktop [ARGS]` (the tray app) running with `env`; killed on the way out if still alive."""
+    app = subprocess.Popen([sys.executable, "-m", "skytwin_desktop", *args], env=dict(env), stdout=subprocess.PIPE,
                            stderr=subprocess.PIPE, text=True)
     try:
         yield app

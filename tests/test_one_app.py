@@ -1,0 +1,180 @@
+"""One running app per data folder, and the CLI as its client: a second launch brings the first
+forward and exits; commands are carried out by the running app over its local socket with the
+same words and exit codes; a change made that way reaches the tray at once, not at the next poll;
+garbage on the socket is answered and the app goes on; a killed app's successor takes over.
+The real app in separate processes (offscreen Qt), as people run it."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from skytwin_desktop.config import Config
+from skytwin_desktop.instance import MAX_REQUEST, instance_paths
+from tests.support.app_process import app_process, quit_app, until
+
+pytestmark = pytest.mark.slow
+
+
+def run(*args: str, env: dict[str, str] | None = None, timeout: int = 120) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "skytwin_desktop", *args], capture_output=True, text=True,
+                          timeout=timeout, env=env)
+
+
+@pytest.fixture
+def env(data_dir: Path) -> dict[str, str]:
+    # A long poll interval: anything the tray shows within the test came by push, not by a poll.
+    return {**os.environ, "QT_QPA_PLATFORM": "offscreen", "SKYTWIN_POLL_INTERVAL": "3600"}
+
+
+def log_text(data_dir: Path) -> str:
+    path = data_dir / "logs" / "skytwin.log"
+    return path.read_text() if path.exists() else ""
+
+
+def started(data_dir: Path, times: int = 1) -> bool:
+    return log_text(data_dir).count("Listening for commands") >= times and \
+        log_text(data_dir).count("Tray started") >= times
+
+
+def raw(path: Path, payload: bytes) -> list[dict]:
+    """Send bytes to the app's socket as any local program could; its answer, line by line."""
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as client:
+        client.settimeout(30)
+        client.connect(str(path))
+        client.sendall(payload)
+        data = b""
+        while chunk := client.recv(65536):
+            data += chunk
+    return [json.loads(line) for line in data.splitlines()]
+
+
+def test_a_second_launch_brings_the_first_forward_and_exits(env, data_dir):
+    with app_process(env) as first:
+        assert until(lambda: started(data_dir), limit=60)
+        second = run(env=env, timeout=30)
+        assert second.returncode == 0, second.stderr
+        assert "already running" in second.stdout
+        assert until(lambda: "Command from the socket: show the window" in log_text(data_dir))
+        assert first.poll() is None
+        assert log_text(data_dir).count("Tray started") == 1, "one app, one poller"
+        assert log_text(data_dir).count("Polling every") == 1
+        assert quit_app(first) == 0
+
+
+def test_commands_are_carried_out_by_the_running_app_with_the_same_words_and_codes(env, data_dir):
+    alone_status = run("status", "--json", env=env)
+    assert json.loads(alone_status.stdout)["running"] is False
+    with app_process(env) as app:
+        assert until(lambda: started(data_dir), limit=60)
+        paused = run("pause", "--reason", "from a terminal", env=env)
+        assert paused.returncode == 0 and paused.stdout.startswith("Auto-execution: PAUSED by you since ")
+        assert '- "from a terminal"' in paused.stdout
+        assert "Command from the socket: pause" in log_text(data_dir)
+        status = json.loads(run("status", "--json", env=env).stdout)
+        assert status["running"] is True and status["pause"]["reason"] == "from a terminal"
+        missing = run("approvals", "approve", "999", env=env)
+        assert (missing.returncode, missing.stderr.strip()) == (2, "skytwin-desktop: There is no approval #999.")
+        usage = run("approvals", "approve", "x", env=env)
+        assert usage.returncode == 2 and "'x' is not a number" in usage.stderr
+        tier = run("tier", "Handle small stuff", env=env)
+        assert tier.stdout.strip() == "Trust tier changed from observer to low_autonomy (Handle small stuff)."
+        assert run("tier", env=env).stdout.strip() == "Trust tier: low_autonomy (Handle small stuff)"
+        assert run("migrate", env=env).returncode == 0
+        assert run("resume", env=env).stdout.strip().startswith("Auto-execution: on")
+        assert quit_app(app) == 0
+    after = json.loads(run("status", "--json", env=env).stdout)
+    assert after["running"] is False and after["pause"]["user"] is False and after["user"]["trust_tier"] == \
+        "low_autonomy", "what the running app did is in the store"
+
+
+def test_a_pause_from_the_cli_reaches_the_tray_at_once_not_at_the_next_poll(env, data_dir):
+    with app_process(env) as app:
+        assert until(lambda: started(data_dir), limit=60)
+        assert "Tray shows: SkyTwin — " in log_text(data_dir)
+        assert run("pause", env=env).returncode == 0
+        assert until(lambda: "Tray shows: SkyTwin — paused by you" in log_text(data_dir), limit=5), \
+            "the tray shows it without waiting for the hourly poll"
+        assert run("resume", env=env).returncode == 0
+        assert until(lambda: log_text(data_dir).rstrip().endswith("resumed by the person") or
+                     log_text(data_dir).count("Tray shows:") >= 3, limit=5)
+        assert quit_app(app) == 0
+
+
+def test_garbage_on_the_socket_is_answered_and_the_app_goes_on(env, data_dir):
+    place = instance_paths(Config.from_env(env).data_dir, demo=False)
+    with app_process(env) as app:
+        assert until(lambda: started(data_dir), limit=60)
+        cases = {
+            b"garbage\n": "not a line of JSON",
+            b"[1, 2]\n": "not a JSON object",
+            b'{"v": 2, "argv": ["status"]}\n': "unsupported protocol version",
+            b'{"v": 1, "argv": "status"}\n': "'argv' must be a list of strings",
+            b'{"v": 1, "argv": ["no-such-command"]}\n': "unknown command",
+            b'{"v": 1, "argv": ["--demo", "status"]}\n': "only commands",
+            b'{"v": 1, "argv": ["--help"]}\n': "",
+            b"\xff\xfe\n": "not a line of JSON",
+            b"x" * (MAX_REQUEST + 10): "longer than",
+        }
+        for payload, words in cases.items():
+            answer = raw(place.socket, payload)
+            assert answer[-1]["v"] == 1 and answer[-1]["exit"] in (0, 2), (payload[:40], answer)
+            assert words in "".join(m.get("err", "") + m.get("out", "") for m in answer), (payload[:40], answer)
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as silent:
+            silent.connect(str(place.socket))  # connects and says nothing, then goes away
+        status = run("status", "--json", env=env)
+        assert status.returncode == 0 and json.loads(status.stdout)["running"] is True
+        assert app.poll() is None
+        assert quit_app(app) == 0
+    assert "Traceback" not in log_text(data_dir)
+
+
+def test_a_killed_app_is_replaced_by_the_next_launch(env, data_dir):
+    with app_process(env) as first:
+        assert until(lambda: started(data_dir), limit=60)
+        first.send_signal(signal.SIGKILL)
+        first.wait(timeout=30)
+    alone = run("status", "--json", env=env)
+    assert json.loads(alone.stdout)["running"] is False, "a dead app's socket is not taken for a live one"
+    with app_process(env) as second:
+        assert until(lambda: started(data_dir, times=2), limit=60), log_text(data_dir)[-2000:]
+        status = run("status", "--json", env=env)
+        assert json.loads(status.stdout)["running"] is True
+        assert quit_app(second) == 0
+
+
+def test_demo_commands_reach_the_running_demo_tray(env):
+    demo_env = {k: v for k, v in env.items() if k != "SKYTWIN_DATA_DIR"}
+    with app_process(demo_env, "--demo") as app:
+        place = instance_paths(Config.from_env(demo_env).data_dir, demo=True)
+        assert until(lambda: place.socket.exists() and run("--demo", "status", "--json", env=demo_env,
+                                                           timeout=60).returncode == 0, limit=90)
+        status = json.loads(run("--demo", "status", "--json", env=demo_env).stdout)
+        assert status["running"] is True
+        assert {name: c["status"] for name, c in status["connectors"].items()} == {
+            "gmail": "connected", "calendar": "connected"}, "the tray's own demo data, not a new throwaway one"
+        assert run("--demo", "pause", env=demo_env).returncode == 0
+        assert json.loads(run("--demo", "status", "--json", env=demo_env).stdout)["pause"]["user"] is True
+        assert quit_app(app) == 0
+
+
+def test_the_running_app_notices_its_database_deleted_and_stops_acting(env, data_dir):
+    with app_process(env) as app:
+        assert until(lambda: started(data_dir), limit=60)
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{data_dir / 'skytwin.db'}{suffix}").unlink(missing_ok=True)
+        assert until(lambda: "Stopped acting: The database" in log_text(data_dir), limit=10)
+        assert until(lambda: "Polling stopped" in log_text(data_dir), limit=10)
+        assert "Tray shows: SkyTwin — The database" in log_text(data_dir)
+        status = run("status", env=env)
+        assert status.returncode == 3 and "deleted or replaced" in status.stderr
+        assert not (data_dir / "skytwin.db").exists(), "nothing written to a new file behind the person's back"
+        assert app.poll() is None, "still there, saying what happened"
+        assert quit_app(app) == 0
