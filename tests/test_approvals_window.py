@@ -167,3 +167,21 @@ def test_rejecting_what_was_answered_elsewhere_says_so_and_refreshes(setup, monk
     window.reject_button.click()
     assert "already rejected" in window.message.text()
     assert window.pending.count() == 0
+
+
+def test_an_open_approvals_window_follows_changes_made_elsewhere(qtbot, context):
+    """A new approval (a poll, the CLI) appears in the open window at the next change, and the
+    person's selection stays where it was."""
+    first = queue(context, action(key="gmail:m1:archive_email"))
+    with windows(qtbot, context) as (_, window, controller):
+        window.show()
+        window.reload()
+        assert window.pending.count() == 1 and window.selected().id == first
+        queue(context, action(key="gmail:m2:archive_email"))
+        controller.refresh()
+        assert window.pending.count() == 2
+        assert window.selected().id == first, "the person's place is kept"
+        window.hide()
+        queue(context, action(key="gmail:m3:archive_email"))
+        controller.refresh()
+        assert window.pending.count() == 2, "a closed window reads nothing"

@@ -376,3 +376,25 @@ def test_an_app_that_cannot_go_on_stops_acting_says_so_and_offers_a_restart(qtbo
     controller.notification_action("restart", "stopped")
     assert restarts == [1]
     controller.shutdown()
+
+
+def test_a_busy_database_shows_in_the_tray_and_clears_when_it_answers(qtbot):
+    from skytwin_desktop.errors import DatabaseBusyError
+
+    answers = [report()]
+
+    def source():
+        if isinstance(answers[-1], Exception):
+            raise answers[-1]
+        return answers[-1]
+
+    controller = TrayController(source, notifier=RecordingNotifier())
+    qtbot.addWidget(controller.window)
+    answers.append(DatabaseBusyError("The database is busy: another program holds it. Try again when it is done."))
+    controller.refresh()
+    assert controller.state.icon is TrayIcon.ERROR
+    assert controller.tray.toolTip().startswith("SkyTwin — The database is busy: another program holds it")
+    answers.append(report(user_paused=True))
+    controller.refresh()
+    assert controller.state.icon is TrayIcon.PAUSED and "busy" not in controller.tray.toolTip()
+    controller.shutdown()

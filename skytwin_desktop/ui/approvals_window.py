@@ -84,6 +84,22 @@ def _fill(view: QListWidget, items: Sequence[Any], describe: Callable[[Any], str
         view.setCurrentRow(0)
 
 
+def _ids(items: Sequence[Any]) -> list[tuple[int, str]]:
+    return [(item.id, getattr(item, "status", getattr(item, "outcome", ""))) for item in items]
+
+
+def _shown_ids(view: QListWidget) -> list[tuple[int, str]]:
+    return _ids([view.item(row).data(Qt.ItemDataRole.UserRole) for row in range(view.count())])
+
+
+def _choose(view: QListWidget, item: Any) -> None:
+    """Select the entry for `item` again, if it is still listed."""
+    for row in range(view.count()):
+        if item is not None and view.item(row).data(Qt.ItemDataRole.UserRole).id == item.id:
+            view.setCurrentRow(row)
+            return
+
+
 def _current(view: QListWidget) -> Any:
     entry = view.currentItem()
     return entry.data(Qt.ItemDataRole.UserRole) if entry else None
@@ -123,6 +139,19 @@ class ApprovalsWindow(QWidget):
         _fill(self.pending, self.source.pending(), describe_pending)
         _fill(self.activity, self.source.activity(), describe_activity)
         self._enable()
+
+    def follow(self) -> None:
+        """Something changed elsewhere (a poll, the CLI): show it, keeping the person's place when
+        what is listed did not change. Not while an answer is on its way."""
+        if self.busy or not self.isVisible():
+            return
+        pending, activity = self.source.pending(), self.source.activity()
+        if _ids(pending) != _shown_ids(self.pending) or _ids(activity) != _shown_ids(self.activity):
+            keep = _current(self.pending)
+            _fill(self.pending, pending, describe_pending)
+            _fill(self.activity, activity, describe_activity)
+            _choose(self.pending, keep)
+            self._enable()
 
     def _enable(self) -> None:
         self.approve_button.setEnabled(bool(self.pending.count()) and not self.busy)

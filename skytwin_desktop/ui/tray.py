@@ -136,6 +136,8 @@ class TrayController(QObject):
             self.settings_window.show_report(self.report)
         if self.pause_dialog is not None:
             self.pause_dialog.show_report(self.report)
+        if self.approvals_window is not None:
+            self.approvals_window.follow()  # reads only while it is open
 
     def _rebuild_menu(self, state: TrayState) -> None:
         """Lay the menu out again only when its entries change, so an open menu stays open."""
