@@ -1,6 +1,6 @@
 """Sets the scene for the README's screenshots: a Google sandbox, both connectors signed in
 through the real flow, then (by SCENE) Gmail's access revoked at "Google", or the twin allowed to
-handle small stuff, and the tray app running.
+handle small stuff, or Google unreachable after a message was set aside, and the tray app running.
 
 Run by docs/take-screenshots.sh inside a virtual screen; prints READY when the app is up and
 stops everything when its standard input closes.
@@ -64,6 +64,16 @@ def main() -> None:
         if os.environ.get("SCENE") == "revoked":
             sandbox.revoke_grant("gmail.modify")
             sandbox.expire_access_tokens()
+        if os.environ.get("SCENE") == "offline":  # Google unreachable, and one odd message set aside
+            odd = sandbox.deliver({"from": "Promo <deals@shop.example>", "subject": "Your weekly deals",
+                                   "headers": {"List-Unsubscribe": "<mailto:x@shop.example>"}})
+            sandbox.fail_next(f"/gmail/v1/users/me/messages/{odd}", 200,
+                              body={"id": odd, "payload": {"headers": [
+                                  {"name": "Subject", "value": "Your weekly deals"},
+                                  {"name": "From", "value": "Promo <deals@shop.example>"}]}, "labelIds": "INBOX"})
+            subprocess.run([sys.executable, "-m", "skytwin_desktop", "poll-once"], env=env, check=False,
+                           stdout=subprocess.DEVNULL, timeout=120)
+            sandbox.stop()
         if os.environ.get("SCENE_PAUSE"):
             subprocess.run([sys.executable, "-m", "skytwin_desktop", "pause", "--reason", os.environ["SCENE_PAUSE"]],
                            env=env, check=True, stdout=subprocess.DEVNULL, timeout=120)

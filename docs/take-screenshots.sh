@@ -56,6 +56,12 @@ dbus-run-session -- bash -euo pipefail -c '
   import -window root docs/status-window.png
   end_scene
 
+  scene SCENE=offline  # Google unreachable: grey, "not reading", since when and when it tries again
+  xdotool mousemove 739 585; sleep 2; corner tray-not-reading-tooltip
+  xdotool mousemove 739 585 click 1; sleep 1.5
+  import -window root docs/not-reading.png
+  end_scene
+
   scene SCENE=working  # the first poll: two chores done, two waiting, one notification
   sleep 4
   import -window root docs/approvals-notification.png

@@ -16,18 +16,19 @@ import logging
 import os
 import sys
 from collections.abc import Callable, Mapping, Sequence
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 from skytwin_desktop import __version__
 from skytwin_desktop.clock import iso_utc
-from skytwin_desktop.composition import open_app, run_tray
 from skytwin_desktop.config import Config
 from skytwin_desktop.domain import PAUSE_REASON_MAX, Connector, TrustTier
 from skytwin_desktop.errors import SkytwinError
 from skytwin_desktop.instance import InstanceLock, InstancePaths, NoAnswer, ask, instance_paths, wait_for
-from skytwin_desktop.intents import Intents
 from skytwin_desktop.outcomes import PollOutcome
 from skytwin_desktop.status import format_report, pause_line
+
+if TYPE_CHECKING:
+    from skytwin_desktop.intents import Intents
 
 PROG = "skytwin-desktop"
 MAX_ID = 2**63 - 1
@@ -139,17 +140,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     app: Intents | None = None
     try:
         config = Config.from_env()
-        if command == "run" and not has_display(os.environ):
-            raise SkytwinError(
-                "No graphical session found (DISPLAY and WAYLAND_DISPLAY are unset), so the tray cannot start; "
-                f"'{PROG} status' works in a terminal."
-            )
         place = instance_paths(config.data_dir, demo=args.demo)
         answered = _ask_running(place, _forwarded(argv), out)
         if answered is not None:
             return answered
         if command == "run":
+            if not has_display(os.environ):
+                raise SkytwinError(
+                    "No graphical session found (DISPLAY and WAYLAND_DISPLAY are unset), so the tray cannot start; "
+                    f"'{PROG} status' works in a terminal."
+                )
             return _start_tray(config, args, place, out)
+        from skytwin_desktop.composition import open_app  # the store and Google code load only now
+
         app = open_app(config, demo=args.demo)
         return _COMMANDS[command](app, args, out)
     except SkytwinError as exc:
@@ -233,6 +236,8 @@ def _ask_running(place: InstancePaths, argv: list[str], out: Output) -> int | No
 
 def _start_tray(config: Config, args: argparse.Namespace, place: InstancePaths, out: Output) -> int:
     """Own the data folder (lock and socket) and run the tray; a second launch finds it taken."""
+    from skytwin_desktop.composition import open_app, run_tray
+
     try:
         lock = InstanceLock.acquire(place.lock)
     except OSError as exc:

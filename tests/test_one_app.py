@@ -178,3 +178,13 @@ def test_the_running_app_notices_its_database_deleted_and_stops_acting(env, data
         assert not (data_dir / "skytwin.db").exists(), "nothing written to a new file behind the person's back"
         assert app.poll() is None, "still there, saying what happened"
         assert quit_app(app) == 0
+
+
+def test_the_command_line_loads_no_store_qt_or_google_code_before_it_must():
+    """A command the running app answers (and a second launch) pays only for the client."""
+    heavy = ("sqlalchemy", "google", "PySide6", "keyring", "alembic", "apscheduler", "requests", "jeepney")
+    probe = ("import sys; from skytwin_desktop import cli; "
+             f"print(sorted({{m.split('.')[0] for m in sys.modules}} & set({heavy!r})))")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"

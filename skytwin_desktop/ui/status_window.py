@@ -16,7 +16,7 @@ from PySide6.QtWidgets import (
 
 from skytwin_desktop.clock import iso_utc
 from skytwin_desktop.domain import Connector
-from skytwin_desktop.status import StatusReport, pause_line
+from skytwin_desktop.status import StatusReport, pause_line, reading_line
 from skytwin_desktop.ui.state import Banner, TrayState
 
 BANNER_STYLE = {
@@ -24,6 +24,7 @@ BANNER_STYLE = {
     "reauth": "background:#f59e0b; color:#1f2937; border-radius:4px;",
     "not-reading": "background:#4b5563; color:white; border-radius:4px;",
 }
+SHOWN_SET_ASIDE = 3
 BANNER_MARK = {"pause": "‖", "reauth": "⚠", "not-reading": "⊘"}  # the kind in a symbol too, never colour alone
 
 
@@ -96,4 +97,11 @@ class StatusWindow(QWidget):
         for name, connector in report.connectors.items():
             when = iso_utc(connector.last_success_at) or "never"
             lines.append(f"{Connector(name).title}: {connector.status.value} (last success {when})")
+            if connector.not_reading:
+                lines.append(f"    {reading_line(Connector(name), connector)}")
+        if report.set_aside:
+            lines.append(f"Set aside (could not be read, stored or judged; the rest goes on): {len(report.set_aside)}")
+            lines += [f"    {entry.describe()}" for entry in report.set_aside[:SHOWN_SET_ASIDE]]
+            if len(report.set_aside) > SHOWN_SET_ASIDE:
+                lines.append("    … 'skytwin-desktop status' lists them all")
         self.summary.setText("\n".join(lines))
