@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Screenshots of the running app on a virtual screen, with a real tray host (tint2) and a
 # notification daemon (dunst) in a private D-Bus session, against the local Google sandbox.
-# Needs Debian's xvfb tint2 dunst dbus x11-xserver-utils imagemagick xdotool libxcb-cursor0,
+# Needs Debian's xvfb tint2 dunst dbus x11-xserver-utils x11-utils imagemagick xdotool libxcb-cursor0,
 # and the test dependencies (for the keyring file and the stand-in browser).
 # Usage: docs/take-screenshots.sh   (writes PNGs into docs/)
 set -euo pipefail
@@ -18,12 +18,17 @@ dbus-run-session -- bash -euo pipefail -c '
     for _ in $(seq $((limit * 4))); do "$@" >/dev/null 2>&1 && return 0; sleep 0.25; done
     echo "timed out waiting for: $*" >&2; return 1; }
   corner() { import -window root -crop 460x300+440+300 +repage "docs/$1.png"; }
+  icon() {  # the tray icon: its centre moves with the width of the panel clock (the weekday)
+    local line pos; line=$(xwininfo -root -tree | grep "\"SkyTwin Desktop\": (" | grep -E " 2[0-9]x2[0-9]\+" | head -1 || true)
+    pos=${line##* +}; ix=$(( ${pos%%+*} + 11 )); iy=$(( ${pos##*+} + 11 )); }
+  menu_item() { xdotool mousemove "$ix" "$iy" click 3; sleep 1; xdotool mousemove $((ix + 61)) $((iy - $1)) click 1; }
 
   scene() {  # scene NAME [env...]: run the app in a fresh data dir with the given scene
     export SKYTWIN_DATA_DIR=$(mktemp -d) XDG_DATA_HOME=$(mktemp -d)
     coproc SCENE_PROC { env "$@" "$PYTHON" docs/screenshot_scene.py; }
     read -r ready <&"${SCENE_PROC[0]}"
     sleep 6
+    icon
   }
   end_scene() { eval "exec ${SCENE_PROC[1]}>&-"; wait "$SCENE_PROC_PID" 2>/dev/null || true; }
 
@@ -37,35 +42,35 @@ dbus-run-session -- bash -euo pipefail -c '
 
   scene SCENE=healthy
   sleep 0
-  xdotool mousemove 739 585 click 3; sleep 1; corner tray-menu
-  xdotool mousemove 800 481 click 1; sleep 1.5
+  xdotool mousemove "$ix" "$iy" click 3; sleep 1; corner tray-menu; xdotool key Escape; sleep 0.5
+  menu_item 104; sleep 1.5
   import -window root docs/pause-window.png
   xdotool key Escape
   end_scene
 
   scene SCENE=revoked SCENE_PAUSE="Travelling this week"
-  xdotool mousemove 739 585 click 3; sleep 1; xdotool mousemove 800 549 click 1; sleep 2
+  menu_item 36; sleep 2
   win=$(xdotool search --name "^SkyTwin settings$" | head -1)
   for tab in c:connectors a:autonomy r:rules d:data b:about; do
     xdotool windowfocus --sync "$win" key "alt+${tab%%:*}"; sleep 0.7
     import -window "$win" "docs/settings-${tab#*:}.png"
   done
   xdotool windowunmap "$win"
-  xdotool mousemove 739 585 click 3; sleep 1; corner tray-menu-amber; xdotool key Escape; sleep 0.5
-  xdotool mousemove 739 585 click 1; sleep 1.5
+  xdotool mousemove "$ix" "$iy" click 3; sleep 1; corner tray-menu-amber; xdotool key Escape; sleep 0.5
+  xdotool mousemove "$ix" "$iy" click 1; sleep 1.5
   import -window root docs/status-window.png
   end_scene
 
   scene SCENE=offline  # Google unreachable: grey, "not reading", since when and when it tries again
-  xdotool mousemove 739 585; sleep 2; corner tray-not-reading-tooltip
-  xdotool mousemove 739 585 click 1; sleep 1.5
+  xdotool mousemove "$ix" "$iy"; sleep 2; import -window root -crop 900x60+0+540 +repage docs/tray-not-reading-tooltip.png
+  xdotool mousemove "$ix" "$iy" click 1; sleep 1.5
   import -window root docs/not-reading.png
   end_scene
 
   scene SCENE=working  # the first poll: two chores done, two waiting, one notification
   sleep 4
   import -window root docs/approvals-notification.png
-  xdotool mousemove 739 585 click 3; sleep 1; xdotool mousemove 800 505 click 1; sleep 2
+  menu_item 80; sleep 2
   win=$(xdotool search --name "^SkyTwin approvals$" | head -1)
   xdotool windowsize "$win" 640 520; sleep 1
   import -window "$win" docs/approvals-window.png

@@ -188,3 +188,17 @@ def test_the_command_line_loads_no_store_qt_or_google_code_before_it_must():
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "[]"
+
+
+def test_connect_from_the_cli_is_carried_out_by_the_running_app(google, env, data_dir):
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "SKYTWIN_POLL_INTERVAL": "3600"}
+    with app_process(env) as app:
+        assert until(lambda: started(data_dir), limit=60)
+        connected = run("connect", "gmail", env=env)
+        assert (connected.returncode, connected.stdout.strip()) == (0, "Gmail connected."), connected.stderr
+        assert "Command from the socket: connect" in log_text(data_dir)
+        assert until(lambda: "Tray shows: SkyTwin — listening" in log_text(data_dir), limit=5)
+        status = json.loads(run("status", "--json", env=env).stdout)
+        assert status["connectors"]["gmail"]["status"] == "connected"
+        assert status["connectors"]["gmail"]["reading"] is True, "the running app reads it"
+        assert quit_app(app) == 0

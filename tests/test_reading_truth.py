@@ -148,3 +148,36 @@ def test_a_fault_of_ours_on_an_odd_answer_is_shown_not_an_unexpected_error(googl
     assert "unexpected error" not in polled.stderr and polled.returncode == 1
     state = json.loads(run("status", "--json").stdout)["connectors"]["gmail"]
     assert state["reading"] is False and state["problem"]["code"] in ("google_errors", "internal_error")
+
+
+def test_a_polls_result_is_announced_before_the_twin_works_on_it(app, google):
+    """The tray shows each connector's result as soon as its poll ends, not after the whole pass."""
+    from skytwin_desktop.scheduler import PollScheduler
+
+    app.connectors.connect(GMAIL)
+    intents = Intents(app)
+    seen = []
+    intents.subscribe(lambda change: seen.append((change.what, change.poll and change.poll.connector)))
+    google.fail_next("/gmail", 503)
+    PollScheduler(intents, interval=60).cycle(GMAIL)
+    assert seen == [("poll", GMAIL), ("batch", None)]
+
+
+def test_the_windows_say_what_is_not_read_and_what_was_set_aside(app, google, qtbot):
+    from skytwin_desktop.ui.settings_window import SettingsWindow
+    from skytwin_desktop.ui.tray import TrayController
+
+    app.connectors.connect(GMAIL)
+    google.fail_next("/gmail", 503)
+    app.connectors.poll(GMAIL)
+    intents = Intents(app)
+    settings = SettingsWindow(intents.save_setting, intents.paths)
+    qtbot.addWidget(settings)
+    controller = TrayController(intents.report, settings=settings)
+    qtbot.addWidget(controller.window)
+    connector_text = settings.connector_rows[GMAIL][0].text()
+    assert connector_text.startswith("Gmail: connected\nNot reading Gmail since ")
+    assert "Google answers with errors (HTTP 503)" in connector_text
+    summary = controller.window.summary.text()
+    assert "Not reading Gmail since" in summary and "retrying at" in summary
+    controller.shutdown()

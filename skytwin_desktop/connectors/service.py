@@ -59,9 +59,9 @@ def read_problem(failure: Failure) -> ReadProblem:
 
 def problem_words(problem: ReadProblem, detail: str) -> str:
     if problem is ReadProblem.UNREACHABLE:
-        return f"Google could not be reached ({detail}); check the network connection"
+        return "Google could not be reached; check the network connection"
     if problem is ReadProblem.GOOGLE_ERRORS:
-        return f"Google answers with errors ({detail})"
+        return f"Google answers with errors ({detail.removeprefix('Google answered ')})"
     return detail
 
 

@@ -28,7 +28,7 @@ from skytwin_desktop.clock import iso_utc
 from skytwin_desktop.domain import Connector, HealthStatus
 from skytwin_desktop.intents import AppPaths
 from skytwin_desktop.settings_spec import AUTONOMY_SETTINGS, Kind, SettingSpec
-from skytwin_desktop.status import StatusReport
+from skytwin_desktop.status import StatusReport, reading_line
 from skytwin_desktop.ui.rules_tab import RulesTab, RuleStore
 from skytwin_desktop.ui.state import GENERIC_REASON, REAUTH_REASONS, pause_banner_text
 
@@ -223,7 +223,8 @@ class SettingsWindow(QWidget):
         for connector, (text, main, off) in self.connector_rows.items():
             state = report.connectors[connector]
             error = REAUTH_REASONS.get(state.error_code or "", GENERIC_REASON) if state.error_code else "none"
-            text.setText(f"{connector.title}: {state.status.value}\n"
+            reading = f"\n{reading_line(connector, state)}" if state.not_reading else ""
+            text.setText(f"{connector.title}: {state.status.value}{reading}\n"
                          f"Last success: {iso_utc(state.last_success_at) or 'never'} · "
                          f"Last failure: {iso_utc(state.last_failure_at) or 'never'} · Error: {error}")
             verb = "connect" if state.status is HealthStatus.DISABLED else "reconnect"

@@ -102,8 +102,11 @@ def tray_state(report: StatusReport, problem: str | None = None) -> TrayState:
     if broken:
         titles = " and ".join(c.title for c in broken)
         phrases.append(f"{titles} {'needs' if len(broken) == 1 else 'need'} reconnecting")
+    by_why: dict[str, list[str]] = {}
     for connector in unread:
-        phrases.append(f"not reading {connector.title} ({_problem_phrase(report.connectors[connector])})")
+        by_why.setdefault(_problem_phrase(report.connectors[connector]), []).append(connector.title)
+    for why, titles in by_why.items():
+        phrases.append(f"not reading {' and '.join(titles)} ({why})")
     if report.operator_paused:
         phrases.append("paused by your administrator")
     elif report.user_paused:

@@ -3,7 +3,8 @@ banners on top. The banners cannot be dismissed; they go away when their cause d
 
 from __future__ import annotations
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import QTimer, Signal
+from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QApplication,
     QFrame,
@@ -105,3 +106,16 @@ class StatusWindow(QWidget):
             if len(report.set_aside) > SHOWN_SET_ASIDE:
                 lines.append("    … 'skytwin-desktop status' lists them all")
         self.summary.setText("\n".join(lines))
+        if self.isVisible():
+            QTimer.singleShot(0, self, self._fit)
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        QTimer.singleShot(0, self, self._fit)
+
+    def _fit(self) -> None:
+        """Grow (or shrink) to the wrapped text at the current width, so no line is ever cut off."""
+        layout = self.layout()
+        width = max(self.width(), self.minimumWidth())
+        height = layout.totalHeightForWidth(width) if layout.hasHeightForWidth() else layout.sizeHint().height()
+        self.resize(width, max(height, layout.totalMinimumSize().height()))
