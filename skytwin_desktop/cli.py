@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, NoReturn
 
 from skytwin_desktop import __version__
 from skytwin_desktop.clock import iso_utc
-from skytwin_desktop.config import Config
+from skytwin_desktop.config import APP_NAME, Config
 from skytwin_desktop.domain import PAUSE_REASON_MAX, Connector, TrustTier
 from skytwin_desktop.errors import SkytwinError
 from skytwin_desktop.instance import InstanceLock, InstancePaths, NoAnswer, ask, instance_paths, wait_for
@@ -30,7 +30,7 @@ from skytwin_desktop.status import format_report, pause_line
 if TYPE_CHECKING:
     from skytwin_desktop.intents import Intents
 
-PROG = "skytwin-desktop"
+PROG = APP_NAME
 MAX_ID = 2**63 - 1
 """The largest id SQLite stores."""
 log = logging.getLogger(__name__)

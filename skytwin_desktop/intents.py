@@ -404,7 +404,7 @@ class Intents:
 
     def process_inbox(self) -> BatchReport:
         """The twin's pass over everything polls brought in (network: actions run at Google)."""
-        batch = self.context.twin.process_inbox()
+        batch = self.context.twin.process_inbox(progress=lambda: self._changed("twin"))
         self._changed("batch", batch=batch)
         return batch
 

@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from skytwin_desktop.clock import iso_utc
+from skytwin_desktop.config import APP_NAME
 from skytwin_desktop.domain import Connector, HealthStatus, ReadProblem, TrustTier
 
 
@@ -130,7 +131,7 @@ def format_report(report: StatusReport) -> str:
         f"Trust tier   {tier_text}",
         f"Auto-execute {pause_line(report)}",
         f"Approvals    {report.pending_approvals} pending",
-        *([] if report.running else [f"Running      no: nothing is read or done until you start it ('{PROG}')"]),
+        *([] if report.running else [f"Running      no: nothing is read or done until you start it ('{APP_NAME}')"]),
         "",
         f"{'Connector':<10} {'Status':<13} {'Last success':<25} {'Last failure':<25} Error",
     ]
@@ -145,9 +146,6 @@ def format_report(report: StatusReport) -> str:
         lines += ["", "Set aside (could not be read, stored or judged; everything else goes on):"]
         lines += [f"  {entry.describe()}" for entry in report.set_aside]
     return "\n".join(lines)
-
-
-PROG = "skytwin-desktop"
 
 
 def reading_line(connector: Connector, state: ConnectorState) -> str:

@@ -181,3 +181,28 @@ def test_the_windows_say_what_is_not_read_and_what_was_set_aside(app, google, qt
     summary = controller.window.summary.text()
     assert "Not reading Gmail since" in summary and "retrying at" in summary
     controller.shutdown()
+
+
+def test_a_long_twin_pass_shows_its_new_approvals_before_it_ends(app, google, clock):
+    """The twin's pass announces each decided chunk and each action, not only its end."""
+    from skytwin_desktop.store.policy import set_tier
+    from skytwin_desktop.domain import TrustTier
+
+    app.connectors.connect(GMAIL)
+    intents = Intents(app)
+    intents.process_inbox()
+    with app.session() as session:  # newsletters are archived alone; questions wait for the person
+        set_tier(session, app.user_id, TrustTier.LOW_AUTONOMY, reason="test", by_person=True, now=clock())
+    for n in range(3):
+        google.deliver({"from": "digest@news.example", "subject": f"Issue {n}",
+                        "headers": {"List-Unsubscribe": "<mailto:x@news.example>"}})
+    google.deliver({"from": "grace@people.example", "to": "ada@example.com", "subject": "Lunch on Friday?"})
+    assert app.connectors.poll(GMAIL).signals == 4
+    before = intents.report().pending_approvals
+    seen = []
+    intents.subscribe(lambda change: seen.append((change.what, intents.report().pending_approvals)))
+    batch = intents.process_inbox()
+    assert batch.executed == 3 and batch.queued == 1
+    kinds = [what for what, _ in seen]
+    assert kinds[-1] == "batch" and kinds.count("twin") >= 4, "after the chunk, then after each action"
+    assert seen[0] == ("twin", before + 1), "the new approval shows before the actions run"

@@ -115,8 +115,11 @@ class Twin:
         """One pass at a time: Gmail's and Calendar's polls may finish together."""
 
     # --- the inbox ------------------------------------------------------------------------
-    def process_inbox(self) -> BatchReport:
+    def process_inbox(self, progress: Callable[[], None] | None = None) -> BatchReport:
+        """`progress()` after each chunk is decided and each action is carried out, so what the
+        person sees follows a long pass (new approvals, done actions) instead of waiting for its end."""
         report = BatchReport()
+        progress = progress or (lambda: None)
         with self._lock:
             with self._sessions.write() as session:
                 expire_due(session, self.user_id, self.clock())  # expiry never executes anything
@@ -142,11 +145,13 @@ class Twin:
                     continue
                 if planned is None:
                     break
+                progress()
                 for item in planned:
                     if self.stopping.is_set():
                         break  # left `started`: the next start resolves it
                     with _exclusively(item.record_id):
                         self._run_planned(item, report)
+                    progress()
         if report.signals or report.resolved:
             log.info("Twin: %d signal(s), %d executed, %d for approval, %d refused, %d failed", report.signals,
                      report.executed, report.queued, report.denied, report.failed)
