@@ -15,8 +15,8 @@ from skytwin_desktop.composition import build_context
 from skytwin_desktop.config import Config
 from skytwin_desktop.connectors import http as connector_http
 from skytwin_desktop.domain import Connector
-from skytwin_desktop.outcomes import PollOutcome as Outcome
 from skytwin_desktop.intents import Intents
+from skytwin_desktop.outcomes import PollOutcome as Outcome
 from skytwin_desktop.scheduler import PollScheduler
 from skytwin_desktop.store.models import ConnectorCursor, SignalInboxRow
 from tests.support.app_process import until

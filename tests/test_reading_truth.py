@@ -185,8 +185,8 @@ def test_the_windows_say_what_is_not_read_and_what_was_set_aside(app, google, qt
 
 def test_a_long_twin_pass_shows_its_new_approvals_before_it_ends(app, google, clock):
     """The twin's pass announces each decided chunk and each action, not only its end."""
-    from skytwin_desktop.store.policy import set_tier
     from skytwin_desktop.domain import TrustTier
+    from skytwin_desktop.store.policy import set_tier
 
     app.connectors.connect(GMAIL)
     intents = Intents(app)

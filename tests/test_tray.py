@@ -11,9 +11,9 @@ from PySide6.QtWidgets import QApplication
 
 from skytwin_desktop.domain import Connector, HealthStatus
 from skytwin_desktop.status import ConnectorState, StatusReport
+from skytwin_desktop.ui.background import Background
 from skytwin_desktop.ui.pause_dialog import PAUSE_QUESTION, RESUME_QUESTION, PauseDialog
 from skytwin_desktop.ui.state import PauseItem, ReauthNotices, TrayIcon, tray_state
-from skytwin_desktop.ui.background import Background
 from skytwin_desktop.ui.tray import TrayController, icon_for
 
 
