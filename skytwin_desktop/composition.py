@@ -113,7 +113,7 @@ def run_tray(app: Intents, lock: InstanceLock, door_path: Path, serve: Serve) ->
         """Carries background news to the GUI thread (always queued)."""
 
         changed = Signal(object)  # a Change from the façade
-        failed = Signal(str)  # the app itself cannot go on (its database)
+        failed = Signal(object)  # a SkytwinError: the app itself cannot go on (its database)
         notification_action = Signal(str, str)  # action key, tag
 
     qt = QApplication.instance() or QApplication(sys.argv)
@@ -151,7 +151,7 @@ def run_tray(app: Intents, lock: InstanceLock, door_path: Path, serve: Serve) ->
     app.subscribe(bridge.changed.emit)
     door = SocketDoor(door_path, serve, show=controller.open_status_window)
     door.listen()
-    scheduler = PollScheduler(app, app.poll_interval, on_failure=lambda exc: bridge.failed.emit(str(exc)))
+    scheduler = PollScheduler(app, app.poll_interval, on_failure=bridge.failed.emit)
     controller.stop_acting = scheduler.shutdown
 
     def check_database(_path: str) -> None:
@@ -159,7 +159,7 @@ def run_tray(app: Intents, lock: InstanceLock, door_path: Path, serve: Serve) ->
         try:
             app.check_store()
         except DatabaseGoneError as exc:
-            controller.failed(str(exc))
+            controller.failed(exc)
         except SkytwinError:
             pass  # busy: the next refresh says so
 

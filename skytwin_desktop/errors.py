@@ -7,6 +7,11 @@ class SkytwinError(Exception):
     """A failure explained in one line; the CLI prints it and exits with `exit_code`, no traceback."""
 
     exit_code = 1
+    summary: str | None = None
+    """A few words for a tray line or a menu, where the whole sentence would not fit."""
+
+    def short(self) -> str:
+        return self.summary or str(self)
 
 
 class ConfigError(SkytwinError):
@@ -38,9 +43,13 @@ class ForeignDatabaseError(StoreError):
 class DatabaseBusyError(StoreError):
     """Another program held the database past the busy time-out."""
 
+    summary = "the database is busy (another program holds it)"
+
 
 class DatabaseGoneError(StoreError):
     """The database file was deleted or replaced under the running app."""
+
+    summary = "stopped: its database was deleted or replaced"
 
 
 class DatabaseTooNewError(StoreError):

@@ -172,7 +172,7 @@ def test_the_running_app_notices_its_database_deleted_and_stops_acting(env, data
             Path(f"{data_dir / 'skytwin.db'}{suffix}").unlink(missing_ok=True)
         assert until(lambda: "Stopped acting: The database" in log_text(data_dir), limit=10)
         assert until(lambda: "Polling stopped" in log_text(data_dir), limit=10)
-        assert "Tray shows: SkyTwin — The database" in log_text(data_dir)
+        assert "Tray shows: SkyTwin — stopped: its database was deleted or replaced" in log_text(data_dir)
         status = run("status", env=env)
         assert status.returncode == 3 and "deleted or replaced" in status.stderr
         assert not (data_dir / "skytwin.db").exists(), "nothing written to a new file behind the person's back"

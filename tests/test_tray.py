@@ -357,6 +357,8 @@ def test_many_new_approvals_in_one_poll_make_one_notification(qtbot, google, mon
 
 
 def test_an_app_that_cannot_go_on_stops_acting_says_so_and_offers_a_restart(qtbot):
+    from skytwin_desktop.errors import DatabaseGoneError
+
     notifier = RecordingNotifier()
     controller = TrayController(Source(report()), notifier=notifier)
     qtbot.addWidget(controller.window)
@@ -365,10 +367,12 @@ def test_an_app_that_cannot_go_on_stops_acting_says_so_and_offers_a_restart(qtbo
     controller.restart = lambda: restarts.append(1)
     assert "&Restart SkyTwin" not in menu_texts(controller)
     message = "The database /x/skytwin.db was deleted or replaced while SkyTwin was running"
-    controller.failed(message)
-    controller.failed(message)
+    controller.failed(DatabaseGoneError(message))
+    controller.failed(DatabaseGoneError(message))
     assert stops == [1], "stopped once"
-    assert controller.state.icon is TrayIcon.ERROR and controller.tray.toolTip().startswith(f"SkyTwin — {message}")
+    assert controller.state.icon is TrayIcon.ERROR
+    assert controller.tray.toolTip() == "SkyTwin — stopped: its database was deleted or replaced"
+    assert [(b.banner.kind, b.banner.text) for b in controller.window.banners] == [("error", message)]
     assert "&Restart SkyTwin" in menu_texts(controller)
     assert [(tag, actions) for tag, _, _, actions in notifier.shown] == [("stopped", (("restart", "Restart SkyTwin"),))]
     controller.refresh()
@@ -393,7 +397,8 @@ def test_a_busy_database_shows_in_the_tray_and_clears_when_it_answers(qtbot):
     answers.append(DatabaseBusyError("The database is busy: another program holds it. Try again when it is done."))
     controller.refresh()
     assert controller.state.icon is TrayIcon.ERROR
-    assert controller.tray.toolTip().startswith("SkyTwin — The database is busy: another program holds it")
+    assert controller.tray.toolTip() == "SkyTwin — the database is busy (another program holds it)"
+    assert "Try again when it is done" in controller.window.banners[0].banner.text
     answers.append(report(user_paused=True))
     controller.refresh()
     assert controller.state.icon is TrayIcon.PAUSED and "busy" not in controller.tray.toolTip()

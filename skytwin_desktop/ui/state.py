@@ -50,7 +50,7 @@ GENERIC_REASON = "Google sign-in stopped working"
 @dataclass(frozen=True)
 class Banner:
     kind: str
-    """"pause" (red), "reauth" (amber) or "not-reading" (grey)."""
+    """"error" (dark red), "pause" (red), "reauth" (amber) or "not-reading" (grey)."""
     text: str
     connector: Connector | None = None
 
@@ -91,8 +91,9 @@ def short_time(moment: datetime | None) -> str:
     return f"{moment.astimezone(UTC):%H:%M} UTC" if moment else ""
 
 
-def tray_state(report: StatusReport, problem: str | None = None) -> TrayState:
-    """`problem`: why the app cannot work at all (database, keyring), if it cannot."""
+def tray_state(report: StatusReport, problem: str | None = None, detail: str | None = None) -> TrayState:
+    """`problem`: why the app cannot work at all (its database), in a few words, if it cannot;
+    `detail`: the same in a whole sentence, with what to do (shown as a banner)."""
     broken = report.needs_reauth
     unread = report.not_reading
     paused = report.operator_paused or report.user_paused
@@ -126,7 +127,7 @@ def tray_state(report: StatusReport, problem: str | None = None) -> TrayState:
         pause_item = PauseItem.OPERATOR
     else:
         pause_item = PauseItem.RESUME if report.user_paused else PauseItem.PAUSE
-    banners = []
+    banners = [Banner("error", detail)] if problem and detail else []
     pause_text = pause_banner_text(report)
     if pause_text:
         banners.append(Banner("pause", pause_text))

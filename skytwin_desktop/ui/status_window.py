@@ -21,12 +21,13 @@ from skytwin_desktop.status import StatusReport, pause_line, reading_line
 from skytwin_desktop.ui.state import Banner, TrayState
 
 BANNER_STYLE = {
+    "error": "background:#7f1d1d; color:white; border-radius:4px;",
     "pause": "background:#b91c1c; color:white; border-radius:4px;",
     "reauth": "background:#f59e0b; color:#1f2937; border-radius:4px;",
     "not-reading": "background:#4b5563; color:white; border-radius:4px;",
 }
 SHOWN_SET_ASIDE = 3
-BANNER_MARK = {"pause": "‖", "reauth": "⚠", "not-reading": "⊘"}  # the kind in a symbol too, never colour alone
+BANNER_MARK = {"error": "✖", "pause": "‖", "reauth": "⚠", "not-reading": "⊘"}  # the kind in a symbol too, never colour alone
 
 
 class BannerWidget(QFrame):

@@ -52,7 +52,7 @@ class TrayController(QObject):
         self._reconnect = reconnect
         self.notifier = notifier
         self.notices = ReauthNotices()
-        self.problem: str | None = None
+        self.problem: SkytwinError | None = None
         """Why the app cannot work at all (its database), when it cannot."""
         self.stop_acting: Callable[[], None] | None = None
         """Stops the background work (set by the composition root)."""
@@ -108,11 +108,13 @@ class TrayController(QObject):
         except SkytwinError as exc:  # the database is busy or gone: say so, keep the last known state
             if not hasattr(self, "report"):
                 raise
-            self.problem = str(exc)
+            if not self.stopped:
+                self.problem = exc
         else:
             if self.problem and not self.stopped:
                 self.problem = None  # the database answers again
-        self.state = tray_state(self.report, self.problem)
+        problem = self.problem
+        self.state = tray_state(self.report, problem.short() if problem else None, str(problem) if problem else None)
         self._apply(self.state)
         self._notify()
 
@@ -176,13 +178,14 @@ class TrayController(QObject):
         if change.batch is not None:
             self.announce_batch(change.batch)
 
-    def failed(self, message: str) -> None:
+    def failed(self, error: SkytwinError) -> None:
         """The app itself cannot go on (its database was deleted, say): stop acting, say so, and
         offer to start afresh."""
         if self.stopped:
             return
         self.stopped = True
-        self.problem = message
+        self.problem = error
+        message = str(error)
         log.error("Stopped acting: %s", message)
         if self.stop_acting is not None:
             self.stop_acting()
