@@ -79,20 +79,6 @@ class AppPaths:
 
 
 @dataclass(frozen=True)
-class MigrationInfo:
-    """What `migrate` reports: the schema before and after, and the copy made before changing it."""
-
-    database: Path
-    from_revision: str | None
-    to_revision: str
-    backup: Path | None
-
-    @property
-    def changed(self) -> bool:
-        return self.from_revision != self.to_revision
-
-
-@dataclass(frozen=True)
 class Change:
     """Something the person may see changed. `batch` is set after a twin pass (for the one
     notification per batch of new approvals)."""
@@ -251,10 +237,9 @@ class Intents:
             return read_status(session, context.user_id, operator_paused=context.config.auto_execute_disabled,
                                now=context.clock(), running=self.running)
 
-    def migration(self) -> MigrationInfo:
-        result = self.context.migration
-        return MigrationInfo(self.context.config.database_path, result.from_revision, result.to_revision,
-                             result.backup)
+    def migration(self) -> MigrationResult:
+        """What `migrate` reports: the schema before and after this start, and the copy made first."""
+        return self.context.migration
 
     def set_pause(self, paused: bool, reason: str | None) -> None:
         """Effective for the very next decision: the settings revision moves with it."""

@@ -83,7 +83,8 @@ class CalendarReader:
         resumed = listing.page is not None
         items, token, summary = self._list(listing)
         set_aside: list[SetAside] = []
-        signals = self._signals(items, now, set_aside, whole_window=listing.first_sync and not resumed and token)
+        whole_window = listing.first_sync and not resumed and token is not None  # clashes are all in `items`
+        signals = self._signals(items, now, set_aside, whole_window=whole_window)
         if token is None:  # more than one poll reads: the next poll goes on from here
             return PollResult(signals, listing.cursor(), summary, bootstrapped=listing.first_sync,
                               set_aside=set_aside)
@@ -133,7 +134,7 @@ class CalendarReader:
         return items, None, None
 
     def _signals(self, items: list[Any], now: datetime, set_aside: list[SetAside],
-                 whole_window: bool | str | None) -> list[EventSignal]:
+                 whole_window: bool) -> list[EventSignal]:
         signals = []
         for item in items:
             found = read_event(item)

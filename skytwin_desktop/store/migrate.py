@@ -34,6 +34,7 @@ def alembic_config(scripts: Path | None = None) -> AlembicConfig:
 
 @dataclass(frozen=True)
 class MigrationResult:
+    database: Path
     engine: Engine
     from_revision: str | None
     to_revision: str
@@ -67,4 +68,4 @@ def open_and_migrate(database: Path, backup_dir: Path, scripts: Path | None = No
         with engine.begin() as connection:
             config.attributes["connection"] = connection
             command.upgrade(config, "head")
-    return MigrationResult(engine=engine, from_revision=found.revision, to_revision=head, backup=backup)
+    return MigrationResult(database=database, engine=engine, from_revision=found.revision, to_revision=head, backup=backup)
