@@ -15,15 +15,23 @@ import json
 import logging
 import os
 import sys
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, NoReturn
 
 from skytwin_desktop import __version__
 from skytwin_desktop.clock import iso_utc
 from skytwin_desktop.config import APP_NAME, Config
+from skytwin_desktop.display import display_problem, has_display
 from skytwin_desktop.domain import PAUSE_REASON_MAX, Connector, TrustTier
 from skytwin_desktop.errors import SkytwinError
-from skytwin_desktop.instance import InstanceLock, InstancePaths, NoAnswer, ask, instance_paths, wait_for
+from skytwin_desktop.instance import (
+    InstanceLock,
+    InstancePaths,
+    NoAnswer,
+    ask,
+    instance_paths,
+    wait_for,
+)
 from skytwin_desktop.outcomes import PollOutcome
 from skytwin_desktop.status import format_report, pause_line
 
@@ -150,8 +158,13 @@ def main(argv: Sequence[str] | None = None) -> int:
                     "No graphical session found (DISPLAY and WAYLAND_DISPLAY are unset), so the tray cannot start; "
                     f"'{PROG} status' works in a terminal."
                 )
+            problem = display_problem(os.environ)
+            if problem:
+                raise SkytwinError(f"{problem} The tray cannot start; '{PROG} status' works in a terminal.")
             return _start_tray(config, args, place, out)
-        from skytwin_desktop.composition import open_app  # the store and Google code load only now
+        from skytwin_desktop.composition import (
+            open_app,  # the store and Google code load only now
+        )
 
         app = open_app(config, demo=args.demo)
         return _COMMANDS[command](app, args, out)
@@ -372,13 +385,6 @@ def _undo(app: Intents, args: argparse.Namespace, out: Output) -> int:
     answer = app.undo(args.id)
     out.print(f"Action #{args.id}: {answer}")
     return 0 if answer.ok else 1
-
-
-def has_display(environ: Mapping[str, str]) -> bool:
-    """Qt aborts the process without a display on Linux; tell the person instead."""
-    if not sys.platform.startswith("linux") or environ.get("QT_QPA_PLATFORM"):
-        return True
-    return bool(environ.get("DISPLAY") or environ.get("WAYLAND_DISPLAY"))
 
 
 _COMMANDS: dict[str, Callable[[Intents, argparse.Namespace, Output], int]] = {
