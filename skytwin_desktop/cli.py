@@ -344,6 +344,8 @@ def _approvals(app: Intents, args: argparse.Namespace, out: Output) -> int:
     if args.verb in ("approve", "reject"):
         answer = app.approve(args.id) if args.verb == "approve" else app.reject(args.id, args.note)
         out.print(f"#{args.id}: {answer}")
+        if answer.action_id is not None:  # undo takes the action's number, not the approval's
+            out.print(f"To reverse it: {PROG} undo {answer.action_id}")
         return 0 if answer.ok else 1
     items = app.approvals(include_answered=args.all)
     if args.json:

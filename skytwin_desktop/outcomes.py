@@ -63,6 +63,8 @@ class Answer:
 
     ok: bool
     message: str
+    action_id: int | None = None
+    """The action record it made, when one can be undone: the number `undo` takes."""
 
     def __str__(self) -> str:
         return self.message

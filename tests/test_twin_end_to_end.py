@@ -116,9 +116,10 @@ def test_at_observer_it_waits_then_approve_archives_and_undo_brings_it_back(goog
     assert waiting.decided_by == "tier" and waiting.action_kind == "archive_email"
 
     intents = Intents(app)
-    assert intents.approve(waiting.id) == Answer(True, "Approved. Archived")
+    answer = intents.approve(waiting.id)
     assert "INBOX" not in labels(google, message) and modifies(google, message) == 1
     (record,) = records(app)
+    assert answer == Answer(True, "Approved. Archived", record.id), "with the number undo takes"
     assert record.state == "done" and record.approval_id == waiting.id
 
     assert intents.undo(record.id) == Answer(True, "Undone: Moved back to the inbox.")
@@ -325,6 +326,8 @@ def test_the_cli_lists_approves_and_rejects_and_shows_activity(google, app):
     done = run_cli("approvals", "approve", str(by_subject[True]))
     assert done.returncode == 0 and "Archived" in done.stdout, done.stdout + done.stderr
     assert "INBOX" not in labels(google, first)
+    told = done.stdout.strip().splitlines()[-1]
+    assert told.startswith("To reverse it: skytwin-desktop undo "), "the number undo takes, not the approval's"
     done = run_cli("approvals", "reject", str(by_subject[False]), "--note", "I read these")
     assert done.returncode == 0 and "Rejected" in done.stdout
     assert "INBOX" in labels(google, second)
@@ -337,6 +340,7 @@ def test_the_cli_lists_approves_and_rejects_and_shows_activity(google, app):
     activity = json.loads(run_cli("activity", "--json").stdout)
     executed = [item for item in activity if item["action_id"]]
     assert len(executed) == 1 and executed[0]["outcome"].startswith("done") and executed[0]["undoable"]
+    assert told.endswith(f" undo {executed[0]['action_id']}")
     undone = run_cli("undo", str(executed[0]["action_id"]))
     assert undone.returncode == 0 and "inbox" in undone.stdout
     assert "INBOX" in labels(google, first)

@@ -387,7 +387,7 @@ class Twin:
                 holding.enter_context(_exclusively(record_id))  # before the commit: no pass beside may take it
             state, detail = self._execute(record_id, action, answer.recheck, answer.grant, BatchReport())
         if state is ActionState.DONE:
-            return Answer(True, f"Approved. {detail}".strip())
+            return Answer(True, f"Approved. {detail}".strip(), record_id if action.kind in UNDOABLE else None)
         if state is ActionState.STARTED:
             return Answer(False, f"Approved; not carried out yet ({detail}).")
         return Answer(False, f"Approved, but it could not be carried out: {detail}")
