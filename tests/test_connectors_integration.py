@@ -447,3 +447,20 @@ def test_quitting_does_not_wait_for_a_request_in_flight(google, app):
         from skytwin_desktop.store.models import ConnectorBreaker
         breaker = session.get(ConnectorBreaker, (app.user_id, "gmail"))
     assert breaker is None or breaker.consecutive_failures == 0, "quitting is not Google failing"
+
+
+def test_disconnect_while_offline_says_that_google_still_has_access(google, app):
+    connect(GMAIL)
+    google.stop()  # offline: the revoke cannot reach Google
+    done = cli("disconnect", "gmail")
+    assert done.returncode == 0
+    assert done.stdout.strip() == ("Gmail disconnected on this computer, but Google could not be asked to revoke "
+                                   "SkyTwin's access; remove it yourself at https://myaccount.google.com/permissions.")
+    assert status()["connectors"]["gmail"]["status"] == "disabled", "forgotten here all the same"
+
+
+def test_disconnect_after_the_person_revoked_at_google_says_access_is_gone(google, app):
+    connect(GMAIL)
+    google.revoke_grant()  # removed at Google already: the revoke answers invalid_token
+    done = cli("disconnect", "gmail")
+    assert done.returncode == 0 and done.stdout.strip() == "Gmail disconnected; access revoked at Google."

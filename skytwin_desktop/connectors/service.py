@@ -43,6 +43,8 @@ from skytwin_desktop.store.set_aside import forget as forget_set_aside
 
 log = logging.getLogger(__name__)
 REVOKE_TIMEOUT = 10
+GOOGLE_PERMISSIONS = "https://myaccount.google.com/permissions"
+"""Where a person removes an app's access to their Google account by hand."""
 T = TypeVar("T")
 
 
@@ -271,7 +273,7 @@ class ConnectorService:
                            if other is not connector and account is not None
                            and store.get_account(session, self.user_id, other) == account
                            and other in health and health[other].status != HealthStatus.DISABLED.value]
-            revoked = False
+            revoked: bool | None = None  # None: not asked
             if refresh_token and not sharing:
                 revoked = self._revoke(refresh_token)
             self.tokens.delete(self.user_id, connector)
@@ -287,6 +289,9 @@ class ConnectorService:
         if sharing:
             return (f"{connector.title} disconnected on this computer. Access was not revoked at Google because "
                     f"{' and '.join(c.title for c in sharing)} uses the same account.")
+        if revoked is False:
+            return (f"{connector.title} disconnected on this computer, but Google could not be asked to revoke "
+                    f"SkyTwin's access; remove it yourself at {GOOGLE_PERMISSIONS}.")
         return f"{connector.title} disconnected on this computer."
 
     def forget_all(self) -> None:
@@ -307,6 +312,8 @@ class ConnectorService:
         except requests.RequestException:
             log.warning("Could not reach Google to revoke the token; it was forgotten locally")
             return False
+        if response.status_code == 400 and "invalid_token" in response.text:
+            return True  # Google no longer knows the token: its access is already gone
         if response.status_code != 200:
             log.warning("Google did not revoke the token (HTTP %s); it was forgotten locally", response.status_code)
         return response.status_code == 200
