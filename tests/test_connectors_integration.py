@@ -464,3 +464,47 @@ def test_disconnect_after_the_person_revoked_at_google_says_access_is_gone(googl
     google.revoke_grant()  # removed at Google already: the revoke answers invalid_token
     done = cli("disconnect", "gmail")
     assert done.returncode == 0 and done.stdout.strip() == "Gmail disconnected; access revoked at Google."
+
+
+def page(url: str) -> str:
+    """What the browser shows at `url` (error pages included)."""
+    import urllib.error
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(url, timeout=30) as response:
+            return response.read().decode()
+    except urllib.error.HTTPError as exc:
+        return exc.read().decode()
+
+
+@pytest.mark.parametrize("how, says", [
+    ("forged", "This answer was not for the sign-in SkyTwin asked for, so it was refused. Nothing was connected."),
+    ("denied", "Google says the sign-in did not go ahead (access_denied). Nothing was connected."),
+    ("allowed", "SkyTwin is connected to your Gmail"),
+])
+def test_the_browser_page_tells_the_truth(google, app, monkeypatch, how, says):
+    """The page used to say "connected" for every answer, a refused or forged one too."""
+    from urllib.parse import parse_qs, urlsplit
+
+    from skytwin_desktop.connectors.oauth import SignInError
+
+    shown = []
+
+    def answer(url):
+        query = parse_qs(urlsplit(url).query)
+        if how == "denied":
+            shown.append(page(f"{query['redirect_uri'][0]}?error=access_denied&state={query['state'][0]}"))
+        elif how == "forged":
+            shown.append(page(redirect_target(url).replace("state=", "state=forged")))
+        else:
+            shown.append(page(url))  # the sandbox consents and redirects back
+
+    if how == "allowed":
+        assert sign_in_with(monkeypatch, app, answer).refresh_token
+    else:
+        with pytest.raises(SignInError):
+            sign_in_with(monkeypatch, app, answer)
+    assert until(lambda: bool(shown), limit=10)
+    assert says in shown[0]
+    assert ("connected to your" in shown[0]) == (how == "allowed")

@@ -6,9 +6,15 @@ from __future__ import annotations
 import json
 import logging
 import os
+import time
 import webbrowser
+import wsgiref.simple_server
+import wsgiref.util
 from dataclasses import dataclass
+from html import escape
 from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs
 
 import requests
 from google.oauth2.credentials import Credentials
@@ -61,9 +67,64 @@ def allow_loopback_http(api_root: str | None) -> None:
         os.environ["OAUTHLIB_INSECURE_TRANSPORT"] = "1"
 
 
+class _Callback:
+    """The loopback redirect's page. It answers only after the answer has been checked and the
+    code exchanged, so the browser tab says what really happened: connected, or why not."""
+
+    def __init__(self, flow: InstalledAppFlow, title: str) -> None:
+        self.flow, self.title = flow, title
+        self.expected_state = ""
+        self.outcome: SignInError | bool | None = None
+        """None while waiting; True once connected; the error in words otherwise."""
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        if environ.get("PATH_INFO", "/") != "/":  # the browser's favicon and the like
+            start_response("404 Not Found", [("Content-Type", "text/plain; charset=utf-8")])
+            return [b"Not found"]
+        query = parse_qs(environ.get("QUERY_STRING", ""))
+        title = self.title
+        if query.get("state", [""])[0] != self.expected_state:
+            self.outcome = SignInError(f"Google sign-in for {title} failed: SkyTwin refused an answer that was not "
+                                       "for the sign-in it asked for (mismatching_state).")
+            return self._page(start_response, "400 Bad Request", "SkyTwin refused this sign-in",
+                              "This answer was not for the sign-in SkyTwin asked for, so it was refused. "
+                              f"Nothing was connected. Start again from SkyTwin to connect {title}.")
+        if "error" in query:
+            error = query["error"][0]
+            self.outcome = SignInError(f"Google sign-in for {title} failed ({error}).")
+            return self._page(start_response, "200 OK", f"{title} was not connected",
+                              f"Google says the sign-in did not go ahead ({error}). Nothing was connected.")
+        try:  # oauthlib insists on https in the answer's address; the redirect itself is loopback http
+            self.flow.fetch_token(authorization_response=wsgiref.util.request_uri(environ).replace("http", "https", 1))
+        except OAuth2Error as exc:
+            self.outcome = SignInError(f"Google sign-in for {title} failed ({exc.error}).")
+        except requests.RequestException:
+            self.outcome = SignInError(f"Google sign-in for {title} failed: Google's sign-in service could not be "
+                                       "reached.")
+        if isinstance(self.outcome, SignInError):
+            return self._page(start_response, "200 OK", f"{title} was not connected",
+                              f"{self.outcome} Nothing was connected; try again from SkyTwin.")
+        self.outcome = True
+        return self._page(start_response, "200 OK", f"SkyTwin is connected to your {title}",
+                          "You can close this tab.")
+
+    @staticmethod
+    def _page(start_response: Any, status: str, title: str, text: str) -> list[bytes]:
+        start_response(status, [("Content-Type", "text/html; charset=utf-8")])
+        return [f"<!DOCTYPE html><title>{escape(title)}</title><h1>{escape(title)}</h1><p>{escape(text)}</p>"
+                .encode()]
+
+
+class _QuietHandler(wsgiref.simple_server.WSGIRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the stdlib's name
+        """The request line carries the sign-in code: never print it."""
+
+
 def sign_in(connector: Connector, client: ClientSecrets, endpoints: GoogleEndpoints,
             timeout: int = SIGN_IN_TIMEOUT) -> Credentials:
-    """Run the browser sign-in for this connector's scope; return credentials with a refresh token."""
+    """Run the browser sign-in for this connector's scope; return credentials with a refresh token.
+    The browser comes back to a one-off page on 127.0.0.1 that checks the answer's `state`, exchanges
+    the code (PKCE) and only then says whether it worked."""
     config = {
         "installed": {
             "client_id": client.client_id,
@@ -81,24 +142,26 @@ def sign_in(connector: Connector, client: ClientSecrets, endpoints: GoogleEndpoi
     except webbrowser.Error:
         has_browser = False
     title = Connector(connector).title
+    callback = _Callback(flow, title)
+    server = wsgiref.simple_server.make_server("127.0.0.1", 0, callback, handler_class=_QuietHandler)
     try:
-        credentials = flow.run_local_server(
-            host="127.0.0.1", port=0, open_browser=has_browser, timeout_seconds=timeout,
-            authorization_prompt_message=(
-                f"Sign in to Google for {title} in your browser"
-                + ("" if has_browser else ": open this address there:\n{url}")
-            ),
-            success_message=f"SkyTwin is connected to your {title}. You can close this tab.",
-            access_type="offline", prompt="consent",
-        )
-    except OAuth2Error as exc:
-        raise SignInError(f"Google sign-in for {title} failed ({exc.error}).") from None
-    except requests.RequestException:
-        raise SignInError(f"Google sign-in for {title} failed: Google's sign-in service could not be reached.") from None
-    except Exception as exc:  # the flow's time-out has no public type; report it plainly
-        if type(exc).__name__ == "WSGITimeoutError":
-            raise SignInError(f"Google sign-in for {title} was not finished within {timeout} seconds.") from None
-        raise
+        flow.redirect_uri = f"http://127.0.0.1:{server.server_port}/"
+        url, callback.expected_state = flow.authorization_url(access_type="offline", prompt="consent")
+        if has_browser:
+            webbrowser.get().open(url, new=1, autoraise=True)
+        print(f"Sign in to Google for {title} in your browser" + ("" if has_browser else f": open this address there:\n{url}"))
+        deadline = time.monotonic() + timeout
+        while callback.outcome is None:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise SignInError(f"Google sign-in for {title} was not finished within {timeout} seconds.")
+            server.timeout = left
+            server.handle_request()  # one request, or none before the time-out
+    finally:
+        server.server_close()
+    if isinstance(callback.outcome, SignInError):
+        raise callback.outcome
+    credentials = flow.credentials
     if not credentials.refresh_token:
         raise SignInError(f"Google did not grant lasting access to {title}; try connecting again.")
     return credentials
