@@ -308,7 +308,7 @@ def _migrate(app: Intents, _args: argparse.Namespace, out: Output) -> int:
 
 
 def _connect(app: Intents, args: argparse.Namespace, out: Output) -> int:
-    report = app.connect(Connector(args.connector))
+    report = app.connect(Connector(args.connector), tell=out.print)
     title = Connector(args.connector).title
     out.print(f"{title} connected." if report.succeeded
               else f"{title} connected, but the first poll failed: {report.detail}")

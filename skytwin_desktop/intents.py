@@ -20,7 +20,13 @@ from sqlalchemy.orm import Session
 from skytwin_desktop.clock import Clock, iso_utc
 from skytwin_desktop.config import Config
 from skytwin_desktop.connectors.service import ConnectorService
-from skytwin_desktop.domain import ActionState, ApprovalStatus, Connector, TrustTier, Urgency
+from skytwin_desktop.domain import (
+    ActionState,
+    ApprovalStatus,
+    Connector,
+    TrustTier,
+    Urgency,
+)
 from skytwin_desktop.errors import InputError
 from skytwin_desktop.outcomes import Answer, BatchReport, PollReport
 from skytwin_desktop.status import StatusReport
@@ -367,10 +373,11 @@ class Intents:
             self._changed("everything")
 
     # --- Google -------------------------------------------------------------------------------
-    def connect(self, connector: Connector) -> PollReport:
-        """Sign in through the browser, then poll at once (network, and it waits for the person)."""
+    def connect(self, connector: Connector, tell: Callable[[str], None] | None = None) -> PollReport:
+        """Sign in through the browser, then poll at once (network, and it waits for the person).
+        `tell` gets the sign-in address and how long it waits."""
         try:
-            report = self.context.connectors.connect(Connector(connector))
+            report = self.context.connectors.connect(Connector(connector), tell)
         finally:
             self._changed("connector")
         return report

@@ -508,3 +508,22 @@ def test_the_browser_page_tells_the_truth(google, app, monkeypatch, how, says):
     assert until(lambda: bool(shown), limit=10)
     assert says in shown[0]
     assert ("connected to your" in shown[0]) == (how == "allowed")
+
+
+def test_with_no_browser_the_sign_in_address_and_the_wait_are_told(google, app, monkeypatch):
+    import webbrowser
+
+    from skytwin_desktop.connectors.oauth import ClientSecrets, SignInError, sign_in
+
+    def no_browser(*_args, **_kwargs):
+        raise webbrowser.Error("could not locate runnable browser")
+
+    monkeypatch.setattr(webbrowser, "get", no_browser)
+    told = []
+    with pytest.raises(SignInError, match="not finished within 1 seconds"):
+        sign_in(GMAIL, ClientSecrets.load(app.config.google_client_secrets), app.connectors.endpoints, timeout=1,
+                tell=told.append)
+    (message,) = told
+    first, url = message.split("\n")
+    assert first == "Sign in to Google for Gmail in your browser (SkyTwin waits up to 1 second). Open this address there:"
+    assert url.startswith(f"{google.url}/o/oauth2/auth?") and "code_challenge=" in url

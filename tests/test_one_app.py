@@ -195,7 +195,11 @@ def test_connect_from_the_cli_is_carried_out_by_the_running_app(google, env, dat
     with app_process(env) as app:
         assert until(lambda: started(data_dir), limit=60)
         connected = run("connect", "gmail", env=env)
-        assert (connected.returncode, connected.stdout.strip()) == (0, "Gmail connected."), connected.stderr
+        assert connected.returncode == 0, connected.stderr
+        told = connected.stdout.strip().splitlines()
+        assert told[0] == "Sign in to Google for Gmail in your browser (SkyTwin waits up to 5 minutes). " \
+                          "If it did not open, open this address there:", "streamed from the running app"
+        assert told[1].startswith(f"{google.url}/o/oauth2/auth?") and told[-1] == "Gmail connected."
         assert "Command from the socket: connect" in log_text(data_dir)
         assert until(lambda: "Tray shows: SkyTwin — listening" in log_text(data_dir), limit=5)
         status = json.loads(run("status", "--json", env=env).stdout)

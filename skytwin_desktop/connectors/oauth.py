@@ -10,6 +10,7 @@ import time
 import webbrowser
 import wsgiref.simple_server
 import wsgiref.util
+from collections.abc import Callable
 from dataclasses import dataclass
 from html import escape
 from pathlib import Path
@@ -115,16 +116,24 @@ class _Callback:
                 .encode()]
 
 
+def _duration(seconds: int) -> str:
+    minutes, rest = divmod(seconds, 60)
+    if minutes and not rest:
+        return f"{minutes} minute{'s' if minutes != 1 else ''}"
+    return f"{seconds} second{'s' if seconds != 1 else ''}"
+
+
 class _QuietHandler(wsgiref.simple_server.WSGIRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the stdlib's name
         """The request line carries the sign-in code: never print it."""
 
 
 def sign_in(connector: Connector, client: ClientSecrets, endpoints: GoogleEndpoints,
-            timeout: int = SIGN_IN_TIMEOUT) -> Credentials:
+            timeout: int = SIGN_IN_TIMEOUT, tell: Callable[[str], None] = print) -> Credentials:
     """Run the browser sign-in for this connector's scope; return credentials with a refresh token.
     The browser comes back to a one-off page on 127.0.0.1 that checks the answer's `state`, exchanges
-    the code (PKCE) and only then says whether it worked."""
+    the code (PKCE) and only then says whether it worked. `tell` gets the sign-in address and how
+    long SkyTwin waits, always: a browser that did not open is not a dead end."""
     config = {
         "installed": {
             "client_id": client.client_id,
@@ -147,9 +156,9 @@ def sign_in(connector: Connector, client: ClientSecrets, endpoints: GoogleEndpoi
     try:
         flow.redirect_uri = f"http://127.0.0.1:{server.server_port}/"
         url, callback.expected_state = flow.authorization_url(access_type="offline", prompt="consent")
-        if has_browser:
-            webbrowser.get().open(url, new=1, autoraise=True)
-        print(f"Sign in to Google for {title} in your browser" + ("" if has_browser else f": open this address there:\n{url}"))
+        opened = has_browser and webbrowser.get().open(url, new=1, autoraise=True)
+        tell(f"Sign in to Google for {title} in your browser (SkyTwin waits up to {_duration(timeout)}). "
+             + ("If it did not open, open" if opened else "Open") + f" this address there:\n{url}")
         deadline = time.monotonic() + timeout
         while callback.outcome is None:
             left = deadline - time.monotonic()

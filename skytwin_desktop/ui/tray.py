@@ -21,7 +21,13 @@ from skytwin_desktop.ui.approvals_window import ApprovalsWindow
 from skytwin_desktop.ui.notify import OPEN_APPROVALS, RECONNECT, DBusNotifier
 from skytwin_desktop.ui.pause_dialog import PauseDialog
 from skytwin_desktop.ui.settings_window import SettingsWindow
-from skytwin_desktop.ui.state import PauseItem, ReauthNotices, TrayIcon, TrayState, tray_state
+from skytwin_desktop.ui.state import (
+    PauseItem,
+    ReauthNotices,
+    TrayIcon,
+    TrayState,
+    tray_state,
+)
 from skytwin_desktop.ui.status_window import StatusWindow
 
 log = logging.getLogger(__name__)
