@@ -40,10 +40,10 @@ def test_the_app_is_a_status_notifier_item_with_words_and_a_menu(desktop, data_d
         assert watcher.item_property("ToolTip")[2] == "SkyTwin — listening", "the state in words"
         assert watcher.item_property("IconPixmap"), "an icon drawn for the host"
         labels = watcher.menu_labels()
-        assert {"Pause auto-execution…", "Approvals (0)", "Settings…", "Quit"} <= set(labels), labels
+        assert {"Pause now…", "Approvals (0)", "Settings…", "Quit"} <= set(labels), labels
         paused = subprocess.run([sys.executable, "-m", "skytwin_desktop", "pause", "--reason", "lunch"], env=env,
                                 capture_output=True, text=True, timeout=120)
         assert paused.returncode == 0, paused.stderr
         assert until(lambda: "paused" in watcher.item_property("ToolTip")[2]), "a CLI pause reaches the tray"
-        assert "Resume auto-execution" in watcher.menu_labels()
+        assert "Resume…" in watcher.menu_labels()
         assert quit_app(app) == 0, app.stderr.read()

@@ -120,17 +120,17 @@ def test_menu_follows_the_state(qtbot):
     source = Source(report(approvals=3))
     controller = TrayController(source, notifier=RecordingNotifier())
     qtbot.addWidget(controller.window)
-    assert menu_texts(controller) == ["SkyTwin — listening", "Pause auto-execution…", "Approvals (3)",
+    assert menu_texts(controller) == ["SkyTwin — listening", "&Pause now…", "Approvals (3)",
                                       "Show &status…", "&Settings…", "&Quit"]
     source.value = report(user_paused=True, gmail=HealthStatus.NEEDS_REAUTH)
     controller.refresh()
-    assert "Resume auto-execution" in menu_texts(controller)
+    assert "&Resume…" in menu_texts(controller)
     assert "Reconnect Gmail" in menu_texts(controller) and "Reconnect Calendar" not in menu_texts(controller)
     source.value = report(user_paused=True, operator_paused=True)
     controller.refresh()
     assert controller.state.pause_item is PauseItem.OPERATOR
     assert not controller.pause_action.isEnabled() and "administrator" in controller.pause_action.text()
-    assert "Resume auto-execution" not in menu_texts(controller), "resume only for the person's own pause"
+    assert "&Resume…" not in menu_texts(controller), "resume only for the person's own pause"
     controller.shutdown()
 
 
@@ -160,33 +160,47 @@ def test_revoke_shows_amber_one_notification_and_a_banner_then_clears(qtbot):
     controller.shutdown()
 
 
-def test_pause_window_asks_then_pauses_with_a_reason(qtbot, monkeypatch):
+def test_the_pause_window_is_the_one_confirmation_of_both_transitions(qtbot):
+    """It asks the question itself: its one button pauses (with the reason) or resumes."""
     dialog = PauseDialog(report())
     qtbot.addWidget(dialog)
-    asked = []
-    monkeypatch.setattr(dialog, "ask", lambda question: asked.append(question) or True)
+    assert dialog.question.text() == PAUSE_QUESTION and dialog.toggle.text() == "&Pause now"
     dialog.reason.setPlainText("Travelling")
     with qtbot.waitSignal(dialog.pause_requested) as blocker:
         dialog.toggle.click()
-    assert blocker.args == ["Travelling"] and asked == [PAUSE_QUESTION]
+    assert blocker.args == ["Travelling"] and dialog.result() == 1
     resume = PauseDialog(report(user_paused=True, reason="Travelling"))
     qtbot.addWidget(resume)
-    monkeypatch.setattr(resume, "ask", lambda question: asked.append(question) or True)
-    assert "Resume" in resume.toggle.text() and not resume.reason.isVisible()
+    assert resume.question.text() == RESUME_QUESTION and resume.toggle.text() == "&Resume"
+    assert not resume.reason.isVisible()
     with qtbot.waitSignal(resume.resume_requested):
         resume.toggle.click()
-    assert asked[-1] == RESUME_QUESTION
 
 
-def test_pause_window_cancel_and_escape_change_nothing(qtbot, monkeypatch):
+def test_pause_window_cancel_and_escape_change_nothing(qtbot):
     dialog = PauseDialog(report())
     qtbot.addWidget(dialog)
-    monkeypatch.setattr(dialog, "ask", lambda question: False)
     with qtbot.assertNotEmitted(dialog.pause_requested):
-        dialog.toggle.click()
+        dialog.show()
+        dialog.buttons.button(dialog.buttons.StandardButton.Cancel).click()
         dialog.show()
         qtbot.keyClick(dialog, Qt.Key.Key_Escape)
     assert not dialog.isVisible() and dialog.result() == 0
+
+
+def test_the_panic_button_is_two_clicks_from_the_menu(qtbot, context):
+    from skytwin_desktop.intents import Intents
+
+    intents = Intents(context)
+    controller = TrayController(intents.report, set_pause=intents.set_pause, notifier=RecordingNotifier())
+    qtbot.addWidget(controller.window)
+    controller.pause_action.trigger()  # the menu's "Pause now…"
+    controller.pause_dialog.toggle.click()  # its confirmation
+    assert intents.report().user_paused and controller.state.pause_item is PauseItem.RESUME
+    controller.pause_action.trigger()  # "Resume…"
+    controller.pause_dialog.toggle.click()
+    assert not intents.report().user_paused
+    controller.shutdown()
 
 
 def test_pause_reason_longer_than_500_cannot_be_saved(qtbot):
@@ -261,7 +275,6 @@ def test_pausing_from_the_pause_window_escalates_the_very_next_decision(qtbot, c
     assert decide().auto_execute
     controller.open_pause_window()
     dialog = controller.pause_dialog
-    monkeypatch.setattr(dialog, "ask", lambda question: True)
     dialog.reason.setPlainText("Board meeting all day")
     dialog.toggle.click()
     paused = decide()
@@ -269,7 +282,6 @@ def test_pausing_from_the_pause_window_escalates_the_very_next_decision(qtbot, c
     assert "Board meeting all day" in paused.message
     assert controller.state.pause_item is PauseItem.RESUME and "paused by you" in controller.tray.toolTip()
     controller.open_pause_window()
-    monkeypatch.setattr(controller.pause_dialog, "ask", lambda question: True)
     controller.pause_dialog.toggle.click()
     assert decide().auto_execute, "resumed: the next decision runs by itself again"
     controller.shutdown()

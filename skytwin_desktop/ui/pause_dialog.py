@@ -1,5 +1,6 @@
-"""The pause window: the administrator's and the person's pause shown apart, a toggle that asks
-before both transitions, and an optional reason saved with the time."""
+"""The pause window, which is itself the confirmation of both transitions: it asks the question,
+shows the administrator's and the person's pause apart, takes an optional reason, and pauses (or
+resumes) with one press. From the tray that is two clicks: "Pause now…", then "Pause now"."""
 
 from __future__ import annotations
 
@@ -8,7 +9,6 @@ from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QLabel,
-    QMessageBox,
     QPlainTextEdit,
     QPushButton,
     QVBoxLayout,
@@ -33,6 +33,10 @@ class PauseDialog(QDialog):
         self.setWindowTitle("Pause SkyTwin")
         self.setObjectName("pause-dialog")
         layout = QVBoxLayout(self)
+        self.question = QLabel(objectName="question")
+        self.question.setWordWrap(True)
+        self.question.setStyleSheet("font-weight: bold;")
+        layout.addWidget(self.question)
         self.operator_line = QLabel(objectName="operator-line")
         self.person_line = QLabel(objectName="person-line")
         for line in (self.operator_line, self.person_line):
@@ -53,7 +57,7 @@ class PauseDialog(QDialog):
         self.toggle.setDefault(True)
         self.buttons.addButton(self.toggle, QDialogButtonBox.ButtonRole.AcceptRole)
         self.buttons.rejected.connect(self.reject)  # Escape cancels too
-        self.toggle.clicked.connect(self._confirm)
+        self.toggle.clicked.connect(self._confirmed)
         layout.addWidget(self.buttons)
         self.show_report(report)
 
@@ -68,10 +72,12 @@ class PauseDialog(QDialog):
             since = iso_utc(report.paused_at) or "an unknown time"
             reason = f" Reason: {report.paused_reason}" if report.paused_reason else ""
             self.person_line.setText(f"You: paused since {since}.{reason}")
-            self.toggle.setText("&Resume auto-execution")
+            self.question.setText(RESUME_QUESTION)
+            self.toggle.setText("&Resume")
         else:
             self.person_line.setText("You: not paused. Actions your settings allow run by themselves.")
-            self.toggle.setText("&Pause auto-execution")
+            self.question.setText(PAUSE_QUESTION)
+            self.toggle.setText("&Pause now")
         for widget in (self.reason_label, self.reason, self.counter):
             widget.setVisible(not report.user_paused)
         (self.toggle if report.user_paused else self.reason).setFocus()
@@ -82,21 +88,13 @@ class PauseDialog(QDialog):
         self.counter.setText(f"{used} / {PAUSE_REASON_MAX}")
         self.toggle.setEnabled(self.report.user_paused or used <= PAUSE_REASON_MAX)
 
-    def ask(self, question: str) -> bool:
-        """Confirmation on both transitions; a separate method so tests can answer it."""
-        answer = QMessageBox.question(self, "SkyTwin", question,
-                                      QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
-                                      QMessageBox.StandardButton.Cancel)
-        return answer == QMessageBox.StandardButton.Yes
-
-    def _confirm(self) -> None:
+    def _confirmed(self) -> None:
+        """The press on this window's button is the confirmation: no second question."""
         if self.report.user_paused:
-            if self.ask(RESUME_QUESTION):
-                self.resume_requested.emit()
-                self.accept()
-        elif self.ask(PAUSE_QUESTION):
+            self.resume_requested.emit()
+        else:
             self.pause_requested.emit(self.reason.toPlainText().strip())
-            self.accept()
+        self.accept()
 
     def keyPressEvent(self, event) -> None:  # noqa: N802 - Qt's name
         if event.key() == Qt.Key.Key_Escape:

@@ -134,8 +134,7 @@ class TrayController(QObject):
             self.pause_action.setText("Paused by administrator (SKYTWIN_AUTO_EXECUTE_DISABLED)")
             self.pause_action.setEnabled(False)
         else:
-            self.pause_action.setText("Resume auto-execution" if state.pause_item is PauseItem.RESUME
-                                      else "Pause auto-execution…")
+            self.pause_action.setText("&Resume…" if state.pause_item is PauseItem.RESUME else "&Pause now…")
             self.pause_action.setEnabled(True)
         self.approvals_action.setText(f"Approvals ({state.approvals})")
         self._rebuild_menu(state)
