@@ -90,8 +90,8 @@ def push_and_launch(folder: Path) -> tuple[list[float], list[float], list[float]
             raise SystemExit("the tray did not start")
         tail = LogTail(log)
         for n in range(PAUSES):
-            verb, shown = ("pause", "Tray shows: SkyTwin — paused by you") if n % 2 == 0 else \
-                ("resume", "Tray shows: SkyTwin — listening")
+            verb, shown = ("pause", "Tray shows: SkyTwin — not connected to Google; paused by you\n") if n % 2 == 0 \
+                else ("resume", "Tray shows: SkyTwin — not connected to Google\n")
             started = time.perf_counter()
             subprocess.run([sys.executable, "-m", "skytwin_desktop", verb], env=env, check=True,
                            capture_output=True, timeout=60)

@@ -13,7 +13,7 @@ from skytwin_desktop.domain import Connector, HealthStatus
 from skytwin_desktop.status import ConnectorState, StatusReport
 from skytwin_desktop.ui.background import Background
 from skytwin_desktop.ui.pause_dialog import PAUSE_QUESTION, RESUME_QUESTION, PauseDialog
-from skytwin_desktop.ui.state import PauseItem, ReauthNotices, TrayIcon, tray_state
+from skytwin_desktop.ui.state import NOT_CONNECTED, PauseItem, ReauthNotices, TrayIcon, tray_state
 from skytwin_desktop.ui.tray import TrayController, icon_for
 
 
@@ -415,3 +415,15 @@ def test_a_busy_database_shows_in_the_tray_and_clears_when_it_answers(qtbot):
     controller.refresh()
     assert controller.state.icon is TrayIcon.PAUSED and "busy" not in controller.tray.toolTip()
     controller.shutdown()
+
+
+def test_with_nothing_connected_the_tray_says_so_instead_of_listening():
+    nothing = report(gmail=HealthStatus.DISABLED, calendar=HealthStatus.DISABLED)
+    state = tray_state(nothing)
+    assert state.tooltip == "SkyTwin — not connected to Google" and state.icon is TrayIcon.NOT_READING
+    assert [(b.kind, b.text) for b in state.banners] == [("not-reading", NOT_CONNECTED)]
+    paused = tray_state(report(gmail=HealthStatus.DISABLED, calendar=HealthStatus.DISABLED, user_paused=True))
+    assert paused.tooltip == "SkyTwin — not connected to Google; paused by you"
+    assert paused.icon is TrayIcon.NOT_READING_PAUSED
+    one = tray_state(report(gmail=HealthStatus.DISABLED))
+    assert one.tooltip == "SkyTwin — listening", "one connected service is being read"

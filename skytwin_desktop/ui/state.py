@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
 
-from skytwin_desktop.domain import Connector, ReadProblem
+from skytwin_desktop.domain import Connector, HealthStatus, ReadProblem
 from skytwin_desktop.status import ConnectorState, StatusReport
 
 
@@ -81,6 +81,10 @@ def pause_banner_text(report: StatusReport) -> str | None:
     return None
 
 
+NOT_CONNECTED = ("Your twin is not connected to Google yet, so it reads nothing. Connect Gmail or Calendar in "
+                 "Settings → Connectors to start.")
+
+
 def not_reading_message(connector: Connector, state: ConnectorState) -> str:
     why = state.problem_text or "it could not be read"
     retry = f" SkyTwin tries again at {short_time(state.retry_at)}." if state.retry_at else ""
@@ -96,10 +100,13 @@ def tray_state(report: StatusReport, problem: str | None = None, detail: str | N
     `detail`: the same in a whole sentence, with what to do (shown as a banner)."""
     broken = report.needs_reauth
     unread = report.not_reading
+    unconnected = all(state.status is HealthStatus.DISABLED for state in report.connectors.values())
     paused = report.operator_paused or report.user_paused
     phrases = []
     if problem:
         phrases.append(problem)
+    if unconnected:
+        phrases.append("not connected to Google")
     if broken:
         titles = " and ".join(c.title for c in broken)
         phrases.append(f"{titles} {'needs' if len(broken) == 1 else 'need'} reconnecting")
@@ -116,7 +123,7 @@ def tray_state(report: StatusReport, problem: str | None = None, detail: str | N
         icon = TrayIcon.ERROR
     elif broken:
         icon = TrayIcon.ATTENTION_PAUSED if paused else TrayIcon.ATTENTION
-    elif unread:
+    elif unread or unconnected:
         icon = TrayIcon.NOT_READING_PAUSED if paused else TrayIcon.NOT_READING
     elif paused:
         icon = TrayIcon.PAUSED
@@ -135,6 +142,8 @@ def tray_state(report: StatusReport, problem: str | None = None, detail: str | N
         banners.append(Banner("reauth", reauth_message(connector, report.connectors[connector].error_code), connector))
     for connector in unread:
         banners.append(Banner("not-reading", not_reading_message(connector, report.connectors[connector])))
+    if unconnected:
+        banners.append(Banner("not-reading", NOT_CONNECTED))
     return TrayState(icon=icon, tooltip="SkyTwin — " + "; ".join(phrases), pause_item=pause_item,
                      approvals=report.pending_approvals, reconnect=broken, banners=tuple(banners))
 
