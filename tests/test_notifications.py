@@ -45,7 +45,7 @@ def test_notify_replace_close_and_click(bus):
         assert signature == "susssasa{sv}i"
         app, replaces, _icon, summary, body, actions, hints, expire = first
         assert (app, replaces, summary) == ("SkyTwin Desktop", 0, "Gmail needs reconnecting")
-        assert actions == ["reconnect", "Reconnect Gmail"]
+        assert actions == ["reconnect", "Reconnect Gmail", "default", "Reconnect Gmail"], "a click on the body too"
         assert hints["urgency"] == ("y", 2) and expire == 0, "critical and never expiring by itself"
         assert second[1] == first_id and second_id == first_id, "the update replaces, never stacks"
         bus.click(first_id, RECONNECT)

@@ -1,5 +1,7 @@
 """A freedesktop notification service for tests, on a private D-Bus session bus: it records
-every Notify and CloseNotification exactly as marshalled, and can click an action."""
+every Notify and CloseNotification exactly as marshalled, and can click an action. Like dunst and
+KDE, it sends ActionInvoked and NotificationClosed only to the connection that called Notify
+(a signal with a destination), never as a broadcast."""
 
 from __future__ import annotations
 
@@ -19,6 +21,8 @@ class FakeNotificationService(FakeService):
         self.notified: list[tuple] = []
         self.closed: list[int] = []
         self._next_id = 0
+        self._owners: dict[int, str] = {}
+        """Server id -> the unique bus name that called Notify for it."""
         self._outbox: queue.Queue = queue.Queue()
         self._emitter = DBusAddress(PATH, interface=NAME)
         super().__init__(address)
@@ -26,10 +30,14 @@ class FakeNotificationService(FakeService):
     def click(self, server_id: int, key: str) -> None:
         self._outbox.put(("ActionInvoked", "us", (server_id, key)))
 
+    def _signal(self, member: str, signature: str, body: tuple):
+        message = new_signal(self._emitter, member, signature, body)
+        message.header.fields[HeaderFields.destination] = self._owners[body[0]]
+        return message
+
     def between_calls(self, connection) -> None:
         while not self._outbox.empty():
-            member, signature, body = self._outbox.get()
-            connection.send(new_signal(self._emitter, member, signature, body))
+            connection.send(self._signal(*self._outbox.get()))
 
     def answer(self, connection, message, member) -> None:
         if member == "GetServerInformation":
@@ -41,9 +49,10 @@ class FakeNotificationService(FakeService):
             if replaces_id == 0:
                 self._next_id += 1
             server_id = replaces_id or self._next_id
+            self._owners[server_id] = message.header.fields[HeaderFields.sender]
             self.notified.append((message.header.fields.get(HeaderFields.signature), message.body, server_id))
             connection.send(new_method_return(message, "u", (server_id,)))
         elif member == "CloseNotification":
             self.closed.append(message.body[0])
             connection.send(new_method_return(message, "", ()))
-            connection.send(new_signal(self._emitter, "NotificationClosed", "uu", (message.body[0], 3)))
+            connection.send(self._signal("NotificationClosed", "uu", (message.body[0], 3)))
