@@ -86,3 +86,15 @@ def test_a_database_replaced_under_the_app_is_noticed(context):
     copy.replace(database)  # same name, another file
     with pytest.raises(DatabaseGoneError), context.reading() as session:
         session.execute(text("SELECT 1"))
+
+
+def test_a_new_connection_never_creates_a_new_file_where_the_database_went_missing(context):
+    """A connection opened after the deletion (a new thread, a refresh) used to create an empty
+    database in its place and go on there."""
+    database = context.config.database_path
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{database}{suffix}").unlink(missing_ok=True)
+    context.engine.dispose()  # every connection from now on is a new one
+    with pytest.raises(DatabaseGoneError), context.reading() as session:
+        session.execute(text("SELECT 1"))
+    assert not database.exists()

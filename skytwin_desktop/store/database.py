@@ -15,7 +15,8 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import URL, Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.pool import QueuePool
 from sqlalchemy.orm import Session, sessionmaker
 
 from skytwin_desktop.errors import (
@@ -139,10 +140,18 @@ def make_engine(path: Path) -> Engine:
     into a file nobody will see again."""
     if not path.exists():
         create_owner_only_file(path)
-    # URL.create, not an f-string: '?', '#' or '%' in a folder name must stay part of the path.
-    url = URL.create("sqlite+pysqlite", database=str(path))
-    engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
     identity = _identity(path)
+
+    def _open() -> sqlite3.Connection:
+        """A connection to this very file: `mode=rw` never creates one where it went missing (a
+        plain open would, and the app would go on in a new empty database)."""
+        if _identity(path) != identity:
+            raise _gone(path)
+        # as_uri() percent-encodes '?', '#' and '%' in a folder name, so they stay part of the path.
+        return sqlite3.connect(f"{path.as_uri()}?mode=rw", uri=True, timeout=BUSY_TIMEOUT_MS / 1000,
+                               check_same_thread=False)
+
+    engine = create_engine("sqlite+pysqlite://", creator=_open, poolclass=QueuePool)
 
     @event.listens_for(engine, "connect")
     def _configure(dbapi_connection, _record) -> None:
@@ -161,10 +170,7 @@ def make_engine(path: Path) -> Engine:
     @event.listens_for(engine, "begin")
     def _begin(connection) -> None:
         if _identity(path) != identity:
-            raise DatabaseGoneError(
-                f"The database {path} was deleted or replaced while SkyTwin was running; SkyTwin stopped "
-                "acting so that nothing is done that it would then forget. Start SkyTwin again."
-            )
+            raise _gone(path)
         read = connection.get_execution_options().get(_READ, False)
         connection.exec_driver_sql("BEGIN" if read else "BEGIN IMMEDIATE")
 
@@ -177,6 +183,13 @@ def make_engine(path: Path) -> Engine:
                 raise busy from None
 
     return engine
+
+
+def _gone(path: Path) -> DatabaseGoneError:
+    return DatabaseGoneError(
+        f"The database {path} was deleted or replaced while SkyTwin was running; SkyTwin stopped "
+        "acting so that nothing is done that it would then forget. Start SkyTwin again."
+    )
 
 
 def _identity(path: Path) -> tuple[int, int] | None:
