@@ -72,7 +72,6 @@ dbus-run-session -- bash -euo pipefail -c '
   import -window root docs/approvals-notification.png
   menu_item 80; sleep 2
   win=$(xdotool search --name "^SkyTwin approvals$" | head -1)
-  xdotool windowsize "$win" 640 520; sleep 1
   import -window "$win" docs/approvals-window.png
   xdotool windowfocus --sync "$win" key alt+c; sleep 0.7
   xdotool windowfocus --sync "$win" key Tab Down; sleep 0.5

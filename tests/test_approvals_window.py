@@ -185,3 +185,25 @@ def test_an_open_approvals_window_follows_changes_made_elsewhere(qtbot, context)
         queue(context, action(key="gmail:m3:archive_email"))
         controller.refresh()
         assert window.pending.count() == 2, "a closed window reads nothing"
+
+
+def test_the_approvals_window_opens_whole_on_the_screen_with_every_item_readable(setup):
+    """It opened partly off-screen (560×310) and cut its third item mid-line."""
+    from PySide6.QtCore import QRect
+
+    context, window, controller = setup
+    for n in range(3):
+        queue(context, action(key=f"gmail:m{n}:archive_email"))
+    window.hide()
+    window.move(5000, 5000)  # where an icon at the screen's edge would have it open
+    controller.open_approvals_window()
+    free = window.screen().availableGeometry()
+    assert free.contains(window.frameGeometry()), (free, window.frameGeometry())
+    assert window.pending.count() == 3
+    for row in range(window.pending.count()):
+        item = window.pending.item(row)
+        shown = window.pending.visualItemRect(item)
+        needed = window.pending.fontMetrics().boundingRect(
+            QRect(0, 0, shown.width(), 10_000), int(Qt.TextFlag.TextWordWrap), item.text()).height()
+        assert shown.height() >= needed, (row, shown.height(), needed)
+        assert window.pending.viewport().rect().contains(shown), "the whole item is in view"

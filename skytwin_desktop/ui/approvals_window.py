@@ -13,6 +13,7 @@ from PySide6.QtWidgets import (
     QInputDialog,
     QLabel,
     QListWidget,
+    QListView,
     QListWidgetItem,
     QMessageBox,
     QPushButton,
@@ -60,6 +61,7 @@ def _page(list_name: str, message_name: str, *buttons: QPushButton) -> tuple[QWi
     box = QVBoxLayout(page)
     view = QListWidget(objectName=list_name)
     view.setWordWrap(True)
+    view.setResizeMode(QListView.ResizeMode.Adjust)  # re-wrap on resize: no item is cut mid-line
     view.setAlternatingRowColors(True)
     box.addWidget(view)
     row = QHBoxLayout()
@@ -117,6 +119,7 @@ class ApprovalsWindow(QWidget):
         self.setWindowTitle("SkyTwin approvals")
         self.setObjectName("approvals-window")
         self.setMinimumWidth(560)
+        self.resize(720, 520)  # room for three items whole; never more than the screen (see the tray)
         layout = QVBoxLayout(self)
         self.tabs = QTabWidget()
         layout.addWidget(self.tabs)

@@ -296,6 +296,17 @@ class TrayController(QObject):
 
 
 def _bring_forward(window: QWidget) -> None:
+    """Show the window whole on the screen: never larger than its screen's free area, and moved
+    inside it when it would stick out (a window opened near the tray, say)."""
+    if not window.isVisible():
+        screen = window.screen() or QApplication.primaryScreen()
+        if screen is not None:
+            free = screen.availableGeometry()
+            size = window.sizeHint().expandedTo(window.size()).boundedTo(free.size() * 0.9)
+            window.resize(size.expandedTo(window.minimumSize()).boundedTo(free.size()))
+            frame = window.frameGeometry()
+            frame.moveCenter(free.center())
+            window.move(frame.topLeft())
     window.show()
     window.raise_()
     window.activateWindow()
