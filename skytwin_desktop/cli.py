@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, NoReturn
 from skytwin_desktop import __version__
 from skytwin_desktop.clock import iso_utc
 from skytwin_desktop.config import APP_NAME, Config
-from skytwin_desktop.display import display_problem, has_display
+from skytwin_desktop.display import display_problem
 from skytwin_desktop.domain import PAUSE_REASON_MAX, Connector, TrustTier
 from skytwin_desktop.errors import SkytwinError
 from skytwin_desktop.instance import (
@@ -64,7 +64,8 @@ class Output:
     """Where a command's words go: the terminal, or the socket of the client that asked."""
 
     def __init__(self, write: Callable[[str, str], None]) -> None:
-        self._write = write
+        self.write = write
+        """write("out" | "err", text): text as it is, newline included."""
 
     @classmethod
     def terminal(cls) -> Output:
@@ -76,10 +77,10 @@ class Output:
         return cls(write)
 
     def print(self, text: str = "") -> None:
-        self._write("out", f"{text}\n")
+        self.write("out", f"{text}\n")
 
     def error(self, text: str) -> None:
-        self._write("err", f"{text}\n")
+        self.write("err", f"{text}\n")
 
 
 def build_parser(parser_class: type[_Parser] = _Parser) -> argparse.ArgumentParser:
@@ -153,11 +154,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         if answered is not None:
             return answered
         if command == "run":
-            if not has_display(os.environ):
-                raise SkytwinError(
-                    "No graphical session found (DISPLAY and WAYLAND_DISPLAY are unset), so the tray cannot start; "
-                    f"'{PROG} status' works in a terminal."
-                )
             problem = display_problem(os.environ)
             if problem:
                 raise SkytwinError(f"{problem} The tray cannot start; '{PROG} status' works in a terminal.")
@@ -237,7 +233,7 @@ def _ask_running(place: InstancePaths, argv: list[str], out: Output) -> int | No
         for message in answers:
             for stream in ("out", "err"):
                 if isinstance(message.get(stream), str):
-                    out._write(stream, message[stream])
+                    out.write(stream, message[stream])
             if "exit" in message:
                 return int(message["exit"])
     except NoAnswer as exc:

@@ -26,13 +26,6 @@ XCB_LIBRARIES: tuple[tuple[str, str], ...] = (
 """What Qt 6's xcb platform plugin loads, and the Debian/Ubuntu package that ships each."""
 
 
-def has_display(environ: Mapping[str, str]) -> bool:
-    """Qt aborts the process without a display on Linux; tell the person instead."""
-    if not sys.platform.startswith("linux") or environ.get("QT_QPA_PLATFORM"):
-        return True
-    return bool(environ.get("DISPLAY") or environ.get("WAYLAND_DISPLAY"))
-
-
 def missing_library(libraries: Sequence[tuple[str, str]] = XCB_LIBRARIES) -> tuple[str, str] | None:
     """The first (library, package) that cannot be loaded, or None."""
     for library, package in libraries:
@@ -49,6 +42,8 @@ def display_problem(environ: Mapping[str, str]) -> str | None:
     if not sys.platform.startswith("linux"):
         return None
     platform = environ.get("QT_QPA_PLATFORM", "")
+    if not platform and not environ.get("DISPLAY") and not environ.get("WAYLAND_DISPLAY"):
+        return "No graphical session found (DISPLAY and WAYLAND_DISPLAY are unset)."
     if platform not in ("", "xcb") or (not platform and environ.get("WAYLAND_DISPLAY")):
         return None
     display = environ.get("DISPLAY", "")

@@ -24,7 +24,7 @@ import socket
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -45,13 +45,17 @@ class InstancePaths:
     socket: Path
 
 
+def _temp_folder() -> Path:
+    uid = os.getuid() if hasattr(os, "getuid") else 0
+    return Path(tempfile.gettempdir()) / f"skytwin-desktop-{uid}"
+
+
 def runtime_folder() -> Path:
     """The user's runtime folder (XDG_RUNTIME_DIR), else a private one in the temp folder."""
     base = os.environ.get("XDG_RUNTIME_DIR", "")
     if base and Path(base).is_dir():
         return Path(base) / "skytwin-desktop"
-    uid = os.getuid() if hasattr(os, "getuid") else 0
-    return Path(tempfile.gettempdir()) / f"skytwin-desktop-{uid}"
+    return _temp_folder()
 
 
 def instance_paths(data_dir: Path, *, demo: bool) -> InstancePaths:
@@ -63,7 +67,7 @@ def instance_paths(data_dir: Path, *, demo: bool) -> InstancePaths:
     key = hashlib.sha256(f"{'demo' if demo else 'data'}:{owned}".encode("utf-8", "surrogateescape")).hexdigest()[:16]
     folder = runtime_folder()
     if len(str(folder / f"{key}.sock").encode()) > MAX_SOCKET_PATH:
-        folder = Path(tempfile.gettempdir()) / f"skytwin-desktop-{os.getuid() if hasattr(os, 'getuid') else 0}"
+        folder = _temp_folder()
     return InstancePaths(folder / f"{key}.lock", folder / f"{key}.sock")
 
 
@@ -191,12 +195,13 @@ def _answers(client: socket.socket, argv: list[str], wait: float) -> Iterator[di
             raise NoAnswer(f"the running SkyTwin stopped answering ({type(exc).__name__})") from None
 
 
-def wait_for(path: Path, seconds: float, connected: Callable[[Path], bool] | None = None) -> bool:
+def wait_for(path: Path, seconds: float) -> bool:
     """Whether an app answers at `path` within `seconds` (a bounded wait, for a start-up race)."""
     deadline = time.monotonic() + seconds
-    probe = connected or (lambda p: (c := connect(p, 0.2)) is not None and (c.close() or True))
     while True:
-        if probe(path):
+        client = connect(path, 0.2)
+        if client is not None:
+            client.close()
             return True
         if time.monotonic() >= deadline:
             return False

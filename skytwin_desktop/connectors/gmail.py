@@ -203,25 +203,22 @@ def _text(value: Any) -> str:
     return storable(value)
 
 
+def sender(header: str) -> tuple[str, str]:
+    """(display name, address lower-case) of a From header; bounded for hostile headers, which
+    give their first address-like text and no name."""
+    if not _too_tangled(header):
+        try:
+            name, address = parseaddr(header)
+            return name, address.lower()
+        except (RecursionError, ValueError, IndexError):
+            pass
+    found = _ADDRESS.search(header)
+    return "", found.group(0).lower() if found else ""
+
+
 def first_address(header: str) -> str:
-    """The address in a From header, lower-case; bounded for hostile headers."""
-    if _too_tangled(header):
-        found = _ADDRESS.search(header)
-        return found.group(0).lower() if found else ""
-    try:
-        return parseaddr(header)[1].lower()
-    except (RecursionError, ValueError, IndexError):
-        found = _ADDRESS.search(header)
-        return found.group(0).lower() if found else ""
-
-
-def _display_name(header: str) -> str:
-    if _too_tangled(header):
-        return ""
-    try:
-        return parseaddr(header)[0]
-    except (RecursionError, ValueError, IndexError):
-        return ""
+    """The address in a From header, lower-case."""
+    return sender(header)[1]
 
 
 def all_addresses(header: str) -> tuple[str, ...]:
@@ -257,12 +254,12 @@ def email_signal(data: dict[str, Any]) -> EmailSignal:
     if not isinstance(raw_headers, list):
         raise TypeError("the headers are not a list")
     headers = {_text(h["name"]).lower(): _text(h["value"]) for h in raw_headers}
-    sender = headers.get("from", "")
+    name, address = sender(headers.get("from", ""))
     return EmailSignal(
         message_id=_text(data["id"]),
         thread_id=_text(data.get("threadId", data["id"])),
-        sender=first_address(sender),
-        sender_name=storable(_display_name(sender)),
+        sender=address,
+        sender_name=storable(name),
         subject=headers.get("subject", ""),
         snippet=_text(data.get("snippet", "")),
         labels=_strings(data.get("labelIds", []), "labelIds"),
