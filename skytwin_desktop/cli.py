@@ -18,11 +18,11 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, NoReturn
 
-from skytwin_desktop import __version__
-from skytwin_desktop.clock import iso_utc
+from skytwin_desktop import __version__, words
+from skytwin_desktop.clock import utc_now
 from skytwin_desktop.config import APP_NAME, Config
 from skytwin_desktop.display import display_problem
-from skytwin_desktop.domain import PAUSE_REASON_MAX, Connector, TrustTier
+from skytwin_desktop.domain import PAUSE_REASON_MAX, ApprovalStatus, Confirmation, Connector, TrustTier, Urgency
 from skytwin_desktop.errors import SkytwinError
 from skytwin_desktop.instance import (
     InstanceLock,
@@ -263,7 +263,7 @@ def _start_tray(config: Config, args: argparse.Namespace, place: InstancePaths, 
                 for connector in Connector:
                     app.connect(connector)
             app.running = True
-            return run_tray(app, lock, place.socket, lambda argv, write: serve(app, argv, write))
+            return run_tray(app, lock, place.socket, lambda argv, write: serve(app, argv, write), demo=args.demo)
         finally:
             app.close()
     finally:
@@ -320,18 +320,19 @@ def _poll_once(app: Intents, _args: argparse.Namespace, out: Output) -> int:
     reports, batch = app.poll_once()
     ok = True
     for report in reports:
+        title = report.connector.title
         if report.outcome is PollOutcome.NOT_CONNECTED:
-            out.print(f"{report.connector.value}: not connected")
+            out.print(f"{title}: not connected")
             continue
         ok = ok and report.succeeded
         if report.succeeded:
-            out.print(f"{report.connector.value}: ok, {report.signals} new signal(s)")
+            out.print(f"{title}: read, {report.signals} new item(s)")
         else:
-            out.print(f"{report.connector.value}: {report.outcome.value}"
-                      + (f" ({report.error_code})" if report.error_code else "")
-                      + (f" - {report.detail}" if report.detail else ""))
+            why = words.failure(report.error_code)
+            out.print(f"{title}: {words.outcome(report.outcome)}" + (f" ({why})" if why else "")
+                      + (f" - {report.detail}" if report.detail and report.detail != why else ""))
     if batch.signals or batch.resolved:
-        out.print(f"twin: {batch.signals} signal(s), {batch.executed} done, {batch.queued} waiting for your "
+        out.print(f"Twin: {batch.signals} item(s) judged, {batch.executed} done, {batch.queued} waiting for your "
                   f"approval, {batch.denied} refused, {batch.failed} failed")
     return 0 if ok else 1
 
@@ -348,11 +349,14 @@ def _approvals(app: Intents, args: argparse.Namespace, out: Output) -> int:
         out.print(json.dumps([item.to_json() for item in items], indent=2))
     elif not items:
         out.print("Nothing waits for you." if not args.all else "No approvals yet.")
+    now = utc_now()
     for item in [] if args.json else items:
-        status = "" if item.status == "pending" else f" [{item.status}]"
-        twice = ", needs two confirmations" if item.confirmation == "dual" else ""
-        out.print(f"#{item.id}{status} {item.kind}: {item.target}\n    why: {item.reason}\n"
-                  f"    expires {iso_utc(item.expires_at)} ({item.urgency}{twice})")
+        status = "" if item.status == ApprovalStatus.PENDING else f" [{words.approval_status(item.status)}]"
+        extra = "".join((", urgent" if item.urgency == Urgency.IMMEDIATE else "",
+                         ", needs two confirmations" if item.confirmation == Confirmation.DUAL else ""))
+        out.print(f"#{item.id}{status} {words.kind(item.kind)}: {item.target}\n"
+                  f"    why it waits: {item.reason} (decided by {words.check(item.decided_by)})\n"
+                  f"    answer by {words.when(item.expires_at, now)}{extra}")
     return 0
 
 
@@ -363,17 +367,19 @@ def _activity(app: Intents, args: argparse.Namespace, out: Output) -> int:
         return 0
     if not items:
         out.print("Your twin has not decided anything yet.")
+    now = utc_now()
     for item in items:
         action = f" (action #{item.action_id}{', undo with: undo ' + str(item.action_id) if item.undoable else ''})" \
             if item.action_id else ""
-        out.print(f"{iso_utc(item.at)} {item.kind}: {item.target}\n    {item.outcome}{action}\n    why: {item.why}")
+        out.print(f"{words.when(item.at, now)} · {words.kind(item.kind)}: {item.target}\n    {item.outcome}{action}\n"
+                  f"    why: {item.why} (decided by {words.check(item.decided_by)})")
     return 0
 
 
 def _tier(app: Intents, args: argparse.Namespace, out: Output) -> int:
     if args.name is None:
         tier = app.tier()
-        out.print(f"Trust tier: {tier.value} ({tier.label})")
+        out.print(f"Trust tier: {tier.label}")
         return 0
     out.print(app.set_tier(args.name))
     return 0

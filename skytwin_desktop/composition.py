@@ -19,7 +19,7 @@ from keyring.backend import KeyringBackend
 from skytwin_desktop.clock import Clock, utc_now
 from skytwin_desktop.config import Config
 from skytwin_desktop.connectors.endpoints import GoogleEndpoints
-from skytwin_desktop.connectors.oauth import ClientSecrets, allow_loopback_http
+from skytwin_desktop.connectors.oauth import ClientSecrets, SignInCancelled, allow_loopback_http
 from skytwin_desktop.connectors.secrets import TokenStore
 from skytwin_desktop.connectors.service import ConnectorService
 from skytwin_desktop.datadir import ensure_data_dir
@@ -92,7 +92,7 @@ def open_app(config: Config, *, demo: bool = False, clock: Clock = utc_now) -> I
         raise
 
 
-def run_tray(app: Intents, lock: InstanceLock, door_path: Path, serve: Serve) -> int:
+def run_tray(app: Intents, lock: InstanceLock, door_path: Path, serve: Serve, *, demo: bool = False) -> int:
     """The tray app around the façade: icon, windows, notifications, the background scheduler, and
     the local socket through which commands reach this running app. Returns the exit code."""
     from PySide6.QtCore import QFileSystemWatcher, QObject, Qt, QUrl, Signal
@@ -128,11 +128,19 @@ def run_tray(app: Intents, lock: InstanceLock, door_path: Path, serve: Serve) ->
         """Network work (sign-in, revoke) off the GUI thread; a failure comes back in words."""
         background.run(name, lambda: str(work() or ""), lambda _result: None, failed=controller.background_failed)
 
+    def sign_in(connector: Connector) -> None:
+        try:
+            app.connect(connector)
+        except SignInCancelled:
+            log.info("%s sign-in cancelled", connector.title)  # the person's own choice: no warning
+
     def connector_action(connector: Connector, verb: str) -> None:
         if verb == "disconnect":
             in_background(f"disconnect-{connector.value}", lambda: app.disconnect(connector))
+        elif verb == "cancel":
+            app.cancel_sign_in(connector)
         else:
-            in_background(f"sign-in-{connector.value}", lambda: app.connect(connector))
+            in_background(f"sign-in-{connector.value}", lambda: sign_in(connector))
 
     paths = app.paths
     settings = SettingsWindow(app.save_setting, paths, rules=app)
@@ -142,9 +150,9 @@ def run_tray(app: Intents, lock: InstanceLock, door_path: Path, serve: Serve) ->
     settings.open_log_folder.connect(lambda: QDesktopServices.openUrl(QUrl.fromLocalFile(str(paths.log_dir))))
     settings.show_settings(app.settings())
     notifier = DBusNotifier.connect(on_action=bridge.notification_action.emit, on_closed=lambda tag: None)
-    controller = TrayController(app.report, set_pause=app.set_pause,
-                                reconnect=lambda connector: connector_action(connector, "reconnect"),
+    controller = TrayController(app.report, set_pause=app.set_pause, connector_action=connector_action,
                                 notifier=notifier, settings=settings, approvals=ApprovalsWindow(app))
+    controller.window.offer_demo = not demo
     bridge.changed.connect(controller.changed, Qt.ConnectionType.QueuedConnection)
     bridge.failed.connect(controller.failed, Qt.ConnectionType.QueuedConnection)
     bridge.notification_action.connect(controller.notification_action, Qt.ConnectionType.QueuedConnection)
@@ -166,18 +174,26 @@ def run_tray(app: Intents, lock: InstanceLock, door_path: Path, serve: Serve) ->
     watcher = QFileSystemWatcher([str(paths.database)])
     watcher.fileChanged.connect(check_database)
 
-    def restart() -> None:
+    def restart(*extra: str, environ: dict[str, str] | None = None) -> None:
         """Start afresh in this same process (the data folder is checked again as at any start)."""
-        log.info("Restarting")
+        log.info("Restarting%s", f" with {' '.join(extra)}" if extra else "")
         scheduler.shutdown()
         door.close()
         controller.shutdown()
         lock.release()
         app.close()
-        os.execv(sys.executable, [sys.executable, "-m", "skytwin_desktop", *sys.argv[1:]])
+        os.execve(sys.executable, [sys.executable, "-m", "skytwin_desktop", *extra, *sys.argv[1:]],
+                  os.environ if environ is None else environ)
+
+    def try_demo() -> None:
+        """The demo in a throwaway folder, whatever SKYTWIN_DATA_DIR says: never in the person's data."""
+        restart("--demo", environ={k: v for k, v in os.environ.items() if k != "SKYTWIN_DATA_DIR"})
 
     controller.restart = restart
+    controller.try_demo = try_demo
     controller.place()
+    if not demo:
+        controller.welcome()
     scheduler.start()
     qt.aboutToQuit.connect(door.close)
     qt.aboutToQuit.connect(scheduler.shutdown)

@@ -9,14 +9,15 @@ import logging
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
+from skytwin_desktop import words
 from skytwin_desktop.clock import Clock, iso_utc
 from skytwin_desktop.config import Config
 from skytwin_desktop.connectors.service import ConnectorService
@@ -29,7 +30,7 @@ from skytwin_desktop.domain import (
 )
 from skytwin_desktop.errors import InputError
 from skytwin_desktop.outcomes import Answer, BatchReport, PollReport
-from skytwin_desktop.status import StatusReport
+from skytwin_desktop.status import SignInWait, StatusReport
 from skytwin_desktop.store import policy, users
 from skytwin_desktop.store.approvals import pending as pending_approvals
 from skytwin_desktop.store.database import Sessions
@@ -164,15 +165,11 @@ def _pending_item(row: Approval, now: datetime | None = None) -> PendingItem:
 
 _APPROVAL_OUTCOME = {ApprovalStatus.PENDING.value: "waiting for you", ApprovalStatus.APPROVED.value: "you approved it",
                      ApprovalStatus.REJECTED.value: "you rejected it", ApprovalStatus.EXPIRED.value: "expired unanswered"}
-_RECORD_OUTCOME = {ActionState.DONE.value: "done", ActionState.FAILED.value: "failed",
-                   ActionState.STARTED.value: "in progress", ActionState.UNDONE.value: "undone",
-                   ActionState.UNDOING.value: "being undone", ActionState.QUEUED.value: "sent to Approvals instead",
-                   ActionState.REFUSED.value: "refused when judged again"}
 
 
 def _outcome(entry: DecisionLogEntry, record: ActionRecord | None, approval: Approval | None, now: datetime) -> str:
     if record is not None:
-        state = _RECORD_OUTCOME[record.state]
+        state = words.action_state(record.state)
         quiet = (ActionState.QUEUED.value, ActionState.REFUSED.value)
         return f"{state}: {record.detail}" if record.detail and record.state not in quiet else state
     if not entry.allowed:
@@ -193,6 +190,8 @@ class Intents:
         self.running = False
         """True in the running app (the tray): only then is anything being read."""
         self._lock = threading.Lock()
+        self._sign_ins: dict[Connector, tuple[SignInWait, threading.Event]] = {}
+        """Sign-ins waiting for the person in the browser, with what cancels each."""
 
     # --- announcing changes ---------------------------------------------------------------
     def subscribe(self, callback: Callable[[Change], None]) -> None:
@@ -237,11 +236,18 @@ class Intents:
             session.execute(select(1))
 
     # --- state ------------------------------------------------------------------------------
+    def now(self) -> datetime:
+        """The app's clock: what the windows word their times from ("3 min ago")."""
+        return self.context.clock()
+
     def report(self) -> StatusReport:
         context = self.context
         with context.reading() as session:
-            return read_status(session, context.user_id, operator_paused=context.config.auto_execute_disabled,
-                               now=context.clock(), running=self.running)
+            report = read_status(session, context.user_id, operator_paused=context.config.auto_execute_disabled,
+                                 now=context.clock(), running=self.running)
+        with self._lock:
+            waits = tuple(wait for wait, _ in self._sign_ins.values())
+        return replace(report, signing_in=waits) if waits else report
 
     def migration(self) -> MigrationResult:
         """What `migrate` reports: the schema before and after this start, and the copy made first."""
@@ -360,8 +366,8 @@ class Intents:
                                      now=self.context.clock())
         self._changed("tier")
         if change is None:
-            return f"Trust tier is already {tier.value} ({tier.label})."
-        return f"Trust tier changed from {change.old.value} to {tier.value} ({tier.label})."
+            return f"Trust tier is already {tier.label}."
+        return f"Trust tier changed from {words.tier(change.old)} to {tier.label}."
 
     def delete_all(self) -> dict[str, int]:
         """Network (revoking) and database work: call it off the GUI thread."""
@@ -375,12 +381,37 @@ class Intents:
     # --- Google -------------------------------------------------------------------------------
     def connect(self, connector: Connector, tell: Callable[[str], None] | None = None) -> PollReport:
         """Sign in through the browser, then poll at once (network, and it waits for the person).
-        `tell` gets the sign-in address and how long it waits."""
+        `tell` gets the sign-in address and how long it waits; while it waits, the report says so
+        (with the address) and `cancel_sign_in` ends it."""
+        connector = Connector(connector)
+        cancel = threading.Event()
+
+        def waiting(url: str, seconds: int) -> None:
+            wait = SignInWait(connector, url, self.context.clock() + timedelta(seconds=seconds))
+            with self._lock:
+                previous = self._sign_ins.get(connector)
+                self._sign_ins[connector] = (wait, cancel)
+            if previous is not None:
+                previous[1].set()  # a second Connect replaces the first: one waiting page per service
+            self._changed("sign-in")
+
         try:
-            report = self.context.connectors.connect(Connector(connector), tell)
+            report = self.context.connectors.connect(connector, tell, waiting=waiting, cancel=cancel)
         finally:
+            with self._lock:
+                if self._sign_ins.get(connector, (None, None))[1] is cancel:
+                    del self._sign_ins[connector]
             self._changed("connector")
         return report
+
+    def cancel_sign_in(self, connector: Connector) -> bool:
+        """End a sign-in that waits for the person; False when none waits."""
+        with self._lock:
+            entry = self._sign_ins.get(Connector(connector))
+        if entry is None:
+            return False
+        entry[1].set()
+        return True
 
     def disconnect(self, connector: Connector) -> str:
         try:

@@ -7,9 +7,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from skytwin_desktop.clock import iso_utc
+from skytwin_desktop import words
+from skytwin_desktop.clock import iso_utc, utc_now
 from skytwin_desktop.config import APP_NAME
-from skytwin_desktop.domain import Connector, HealthStatus, ReadProblem, TrustTier
+from skytwin_desktop.domain import Connector, HealthStatus, ReadProblem
 
 
 @dataclass(frozen=True)
@@ -54,7 +55,19 @@ class SetAsideEntry:
     def describe(self) -> str:
         subject = f'"{self.subject}"' if self.subject else "an item"
         sender = f" from {self.sender}" if self.sender else ""
-        return f"{self.connector.title}: {subject}{sender}: {self.reason}"
+        return f"{self.connector.title}: {subject}{sender}: {self.reason} (while {words.stage(self.stage)})"
+
+
+@dataclass(frozen=True)
+class SignInWait:
+    """A sign-in waiting for the person in the browser (held by the running app, not stored)."""
+
+    connector: Connector
+    url: str
+    until: datetime
+
+    def to_json(self) -> dict[str, Any]:
+        return {"connector": self.connector.value, "url": self.url, "until": iso_utc(self.until)}
 
 
 @dataclass(frozen=True)
@@ -73,6 +86,13 @@ class StatusReport:
     running: bool = True
     """Whether the app is running (the tray, polling). A command run with no app running says
     so: then nothing is being read, whatever the connectors' health."""
+    at: datetime | None = None
+    """When it was read (relative times are worded from here); None: now."""
+    signing_in: tuple[SignInWait, ...] = ()
+
+    @property
+    def now(self) -> datetime:
+        return self.at or utc_now()
 
     @property
     def needs_reauth(self) -> tuple[Connector, ...]:
@@ -116,42 +136,41 @@ class StatusReport:
             "pending_approvals": self.pending_approvals,
             "set_aside": [entry.to_json() for entry in self.set_aside],
             "running": self.running,
+            "signing_in": [wait.to_json() for wait in self.signing_in],
         }
 
 
 def format_report(report: StatusReport) -> str:
-    """The readable table `skytwin-desktop status` prints."""
-    tier = report.trust_tier
-    try:
-        tier_text = f"{TrustTier(tier).label} ({tier})"
-    except ValueError:
-        tier_text = f"{tier} (unknown: nothing will auto-execute)"
+    """The readable table `skytwin-desktop status` prints: words and local times (JSON keeps codes)."""
+    now = report.now
     lines = [
-        f"Person       #{report.user_id} {report.email or '(no Google account connected yet)'}",
-        f"Trust tier   {tier_text}",
+        f"Person       {report.email or '(no Google account connected yet)'}",
+        f"Trust tier   {words.tier(report.trust_tier)}",
         f"Auto-execute {pause_line(report)}",
-        f"Approvals    {report.pending_approvals} pending",
+        f"Approvals    {report.pending_approvals} waiting for you",
         *([] if report.running else [f"Running      no: nothing is read or done until you start it ('{APP_NAME}')"]),
         "",
-        f"{'Connector':<10} {'Status':<13} {'Last success':<25} {'Last failure':<25} Error",
+        f"{'Service':<10} {'State':<20} {'Last read':<20} {'Last failure':<20} Why",
     ]
+    waiting = {wait.connector for wait in report.signing_in}
     for name, state in report.connectors.items():
+        shown = "signing in…" if name in waiting else words.status(state.status)
         lines.append(
-            f"{name.value:<10} {state.status.value:<13} {iso_utc(state.last_success_at) or '-':<25} "
-            f"{iso_utc(state.last_failure_at) or '-':<25} {state.error_code or '-'}"
+            f"{name.title:<10} {shown:<20} {words.when(state.last_success_at, now):<20} "
+            f"{words.when(state.last_failure_at, now):<20} {words.failure(state.error_code) or '-'}"
         )
         if state.not_reading:
-            lines.append(f"  {reading_line(name, state)}")
+            lines.append(f"  {reading_line(name, state, now)}")
     if report.set_aside:
         lines += ["", "Set aside (could not be read, stored or judged; everything else goes on):"]
         lines += [f"  {entry.describe()}" for entry in report.set_aside]
     return "\n".join(lines)
 
 
-def reading_line(connector: Connector, state: ConnectorState) -> str:
-    """"Not reading Gmail since …: why (retrying at …)", for a connected service that is not being read."""
-    since = f" since {iso_utc(state.failing_since)}" if state.failing_since else ""
-    retry = f" (retrying at {iso_utc(state.retry_at)})" if state.retry_at else ""
+def reading_line(connector: Connector, state: ConnectorState, now: datetime) -> str:
+    """"Not reading Gmail since …: why (trying again …)", for a connected service that is not being read."""
+    since = f" {words.since(state.failing_since, now)}" if state.failing_since else ""
+    retry = f" (trying again {words.when(state.retry_at, now)})" if state.retry_at else ""
     return f"Not reading {connector.title}{since}: {state.problem_text or 'it could not be read'}{retry}"
 
 
@@ -160,7 +179,7 @@ def pause_line(report: StatusReport) -> str:
     if report.operator_paused:
         parts.append("PAUSED by the administrator (SKYTWIN_AUTO_EXECUTE_DISABLED)")
     if report.user_paused:
-        since = iso_utc(report.paused_at) or "unknown time"
+        since = f" {words.since(report.paused_at, report.now)}" if report.paused_at else ""
         reason = f' - "{report.paused_reason}"' if report.paused_reason else ""
-        parts.append(f"PAUSED by you since {since}{reason}")
+        parts.append(f"PAUSED by you{since}{reason}")
     return "; ".join(parts) if parts else "on (actions your settings allow run by themselves)"

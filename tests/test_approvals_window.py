@@ -11,11 +11,13 @@ import pytest
 from PySide6.QtCore import Qt
 from sqlalchemy import select
 
+from skytwin_desktop import words
 from skytwin_desktop.clock import utc_now
 from skytwin_desktop.composition import build_context
 from skytwin_desktop.config import Config
 from skytwin_desktop.domain import Connector
 from skytwin_desktop.intents import Intents
+from skytwin_desktop.policy.approvals import expires_at
 from skytwin_desktop.sandbox import GoogleSandbox
 from skytwin_desktop.store.approvals import enqueue
 from skytwin_desktop.store.models import Approval
@@ -63,9 +65,9 @@ def test_pending_list_says_what_why_and_until_when(setup):
     context, window, controller = setup
     queue(context, action("archive_email", key="sig-1:archive_email"))
     window.reload()
-    text = window.pending.item(0).text()
-    assert "archive email → msg-1" in text and "Just watch" in text and "decided by: tier" in text
-    assert "Expires Sun 15 Mar 09:30 UTC" in text
+    text = window.pending_text(0)
+    assert "Archive an email: msg-1" in text and "Just watch" in text and "decided by your trust tier" in text
+    assert f"Answer by {words.when(expires_at('normal', context.clock()), context.clock())}" in text
 
 
 @pytest.fixture
@@ -155,7 +157,7 @@ def test_activity_list_explains_every_decision(setup):
     window.reload()
     lines = [window.activity.item(i).text() for i in range(window.activity.count())]
     assert "refused" in lines[0] and "never spends money" in lines[0]
-    assert "asked you" in lines[1] and "decided by: tier" in lines[1]
+    assert "asked you" in lines[1] and "decided by your trust tier" in lines[1]
 
 
 def test_rejecting_what_was_answered_elsewhere_says_so_and_refreshes(setup, monkeypatch):
@@ -200,10 +202,36 @@ def test_the_approvals_window_opens_whole_on_the_screen_with_every_item_readable
     free = window.screen().availableGeometry()
     assert free.contains(window.frameGeometry()), (free, window.frameGeometry())
     assert window.pending.count() == 3
+    window.pending.fit_items()
     for row in range(window.pending.count()):
         item = window.pending.item(row)
         shown = window.pending.visualItemRect(item)
-        needed = window.pending.fontMetrics().boundingRect(
-            QRect(0, 0, shown.width(), 10_000), int(Qt.TextFlag.TextWordWrap), item.text()).height()
-        assert shown.height() >= needed, (row, shown.height(), needed)
+        card = window.pending.itemWidget(item)
+        assert card.label.text() == window.pending_text(row) and "Answer by" in card.label.text()
+        needed = card.label.heightForWidth(card.label.width())
+        assert card.label.height() >= needed, (row, card.label.height(), needed)
+        assert shown.height() >= card.heightForWidth(shown.width()), "the card is not cut"
         assert window.pending.viewport().rect().contains(shown), "the whole item is in view"
+        assert card.approve.isVisible() and card.reject.isVisible(), "each item has its own Approve and Reject"
+
+
+def test_each_item_has_its_own_approve_and_reject_and_the_keyboard_reaches_them(setup, qtbot, monkeypatch):
+    """The buttons on an item act on that item, whichever is chosen; arrows and Alt+A/Alt+R work too."""
+    from PySide6.QtTest import QTest
+
+    context, window, controller = setup
+    ids = [queue(context, action(key=f"gmail:k{n}:archive_email")) for n in range(3)]
+    window.reload()
+    window.show()
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow)
+    window.pending.setCurrentRow(0)
+    monkeypatch.setattr(window, "ask_note", lambda: ("not that one", True))
+    window.pending.itemWidget(window.pending.item(2)).reject.click()  # the third, while the first is chosen
+    assert status(context, ids[2]) == "rejected" and status(context, ids[0]) == "pending"
+    window.pending.setFocus()
+    QTest.keyClick(window.pending, Qt.Key.Key_Down)
+    assert window.selected().id == ids[1]
+    QTest.keyClick(window.pending, Qt.Key.Key_R, Qt.KeyboardModifier.AltModifier)  # a mnemonic clicks soon after
+    qtbot.waitUntil(lambda: status(context, ids[1]) == "rejected")
+    assert status(context, ids[0]) == "pending"

@@ -29,7 +29,8 @@ def test_status_json_shape_on_first_start(cli, data_dir: Path):
     assert result.code == 0, result.err
     report = json.loads(result.out)
     assert set(report) == {"user", "pause", "connectors", "any_needs_reauth", "pending_approvals", "set_aside",
-                           "running"}
+                           "running", "signing_in"}
+    assert report["signing_in"] == [], "no sign-in waits"
     assert report["running"] is False, "no app runs: nothing is being read"
     assert set(report["user"]) == {"id", "email", "trust_tier"}
     assert report["user"]["trust_tier"] == "observer"
@@ -62,9 +63,9 @@ def test_status_json_reports_connector_health_with_iso_utc_times(cli, context, c
 def test_status_table_is_readable(cli):
     result = cli("status")
     assert result.code == 0
-    assert "Trust tier   Just watch (observer)" in result.out
-    assert re.search(r"^gmail\s+disabled", result.out, re.M)
-    assert re.search(r"^calendar\s+disabled", result.out, re.M)
+    assert "Trust tier   Just watch" in result.out and "observer" not in result.out, "words, not codes"
+    assert re.search(r"^Gmail\s+not connected\s+never", result.out, re.M)
+    assert re.search(r"^Calendar\s+not connected\s+never", result.out, re.M)
 
 
 def test_pause_and_resume_persist_paused_at_and_reason(cli):

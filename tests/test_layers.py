@@ -14,7 +14,7 @@ import tests.test_layers as module
 
 PACKAGE = Path(__file__).resolve().parent.parent / "skytwin_desktop"
 CORE = {"domain", "errors", "clock", "text", "signals", "breaker", "outcomes", "guard", "policy", "proposers",
-        "status", "settings_spec"}
+        "status", "settings_spec", "words"}
 """Plain functions and dataclasses: no adapter, no Qt, no SQL, no network."""
 ADAPTERS = {"store", "connectors", "twin", "scheduler", "intents", "composition", "ui", "door", "cli", "demo",
             "sandbox"}

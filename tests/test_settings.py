@@ -158,7 +158,8 @@ def test_connectors_tab_shows_state_and_the_right_buttons(window, context):
         report = read_status(session, context.user_id, operator_paused=False, now=context.clock())
     window.show_report(report)
     text_label, main, off = window.connector_rows[Connector.GMAIL]
-    assert "needs_reauth" in text_label.text() and "revoked or expired" in text_label.text()
+    assert "needs reconnecting" in text_label.text() and "revoked or expired" in text_label.text()
+    assert "needs_reauth" not in text_label.text() and "invalid_grant" not in text_label.text()
     assert main.text() == "Reconnect Gmail" and off.isEnabled()
     _, cal_main, cal_off = window.connector_rows[Connector.CALENDAR]
     assert cal_main.text() == "Connect Calendar" and not cal_off.isEnabled()

@@ -370,7 +370,7 @@ def test_undo_refuses_what_cannot_be_undone(google, app):
     (waiting,) = pending(app)
     assert waiting.action_kind == "escalate_to_user"
     answer = Intents(app).approve(waiting.id)
-    assert answer.ok and "Noted" in answer.message
+    assert answer.ok and "Marked as seen" in answer.message
     (record,) = records(app)
     with pytest.raises(InputError, match="cannot be undone"):
         Intents(app).undo(record.id)

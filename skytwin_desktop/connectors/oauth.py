@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import threading
 import time
 import webbrowser
 import wsgiref.simple_server
@@ -40,6 +41,15 @@ class SignInError(SkytwinError):
     """The sign-in did not finish: abandoned, timed out, refused, or answered wrongly."""
 
     exit_code = 1
+
+
+class SignInCancelled(SignInError):
+    """The person cancelled the sign-in from SkyTwin (not a failure to warn about)."""
+
+
+CANCEL_CHECK_SECONDS = 0.5
+"""How soon a Cancel is noticed while a sign-in waits (only then: the wait is at most minutes)."""
+REFUSALS = {"access_denied": "access was declined on Google's page"}
 
 
 @dataclass(frozen=True)
@@ -86,15 +96,16 @@ class _Callback:
         title = self.title
         if query.get("state", [""])[0] != self.expected_state:
             self.outcome = SignInError(f"Google sign-in for {title} failed: SkyTwin refused an answer that was not "
-                                       "for the sign-in it asked for (mismatching_state).")
+                                       "for the sign-in it asked for.")
             return self._page(start_response, "400 Bad Request", "SkyTwin refused this sign-in",
                               "This answer was not for the sign-in SkyTwin asked for, so it was refused. "
                               f"Nothing was connected. Start again from SkyTwin to connect {title}.")
         if "error" in query:
             error = query["error"][0]
-            self.outcome = SignInError(f"Google sign-in for {title} failed ({error}).")
+            why = REFUSALS.get(error, f"Google said no ({error})")
+            self.outcome = SignInError(f"{title} was not connected: {why}.")
             return self._page(start_response, "200 OK", f"{title} was not connected",
-                              f"Google says the sign-in did not go ahead ({error}). Nothing was connected.")
+                              f"The sign-in did not go ahead: {why}. Nothing was connected.")
         try:  # oauthlib insists on https in the answer's address; the redirect itself is loopback http
             self.flow.fetch_token(authorization_response=wsgiref.util.request_uri(environ).replace("http", "https", 1))
         except OAuth2Error as exc:
@@ -129,11 +140,13 @@ class _QuietHandler(wsgiref.simple_server.WSGIRequestHandler):
 
 
 def sign_in(connector: Connector, client: ClientSecrets, endpoints: GoogleEndpoints,
-            timeout: int = SIGN_IN_TIMEOUT, tell: Callable[[str], None] = print) -> Credentials:
+            timeout: int = SIGN_IN_TIMEOUT, tell: Callable[[str], None] = print,
+            waiting: Callable[[str, int], None] | None = None, cancel: threading.Event | None = None) -> Credentials:
     """Run the browser sign-in for this connector's scope; return credentials with a refresh token.
     The browser comes back to a one-off page on 127.0.0.1 that checks the answer's `state`, exchanges
     the code (PKCE) and only then says whether it worked. `tell` gets the sign-in address and how
-    long SkyTwin waits, always: a browser that did not open is not a dead end."""
+    long SkyTwin waits, always: a browser that did not open is not a dead end. `waiting(url,
+    seconds)` hears the same for the windows; setting `cancel` ends the wait."""
     config = {
         "installed": {
             "client_id": client.client_id,
@@ -159,12 +172,17 @@ def sign_in(connector: Connector, client: ClientSecrets, endpoints: GoogleEndpoi
         opened = has_browser and webbrowser.get().open(url, new=1, autoraise=True)
         tell(f"Sign in to Google for {title} in your browser (SkyTwin waits up to {_duration(timeout)}). "
              + ("If it did not open, open" if opened else "Open") + f" this address there:\n{url}")
+        if waiting is not None:
+            waiting(url, timeout)
         deadline = time.monotonic() + timeout
         while callback.outcome is None:
+            if cancel is not None and cancel.is_set():
+                raise SignInCancelled(f"Sign-in for {title} cancelled; nothing was connected.")
             left = deadline - time.monotonic()
             if left <= 0:
-                raise SignInError(f"Google sign-in for {title} was not finished within {timeout} seconds.")
-            server.timeout = left
+                raise SignInError(f"Google sign-in for {title} was not finished within {_duration(timeout)}; "
+                                  "nothing was connected. Try again when you are ready.")
+            server.timeout = min(left, CANCEL_CHECK_SECONDS) if cancel is not None else left
             server.handle_request()  # one request, or none before the time-out
     finally:
         server.server_close()

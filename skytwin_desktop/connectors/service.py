@@ -225,15 +225,18 @@ class ConnectorService:
             self._drop(connector)
 
     # --- connecting ----------------------------------------------------------------------
-    def connect(self, connector: Connector, tell: Callable[[str], None] | None = None) -> PollReport:
+    def connect(self, connector: Connector, tell: Callable[[str], None] | None = None,
+                waiting: Callable[[str, int], None] | None = None, cancel: threading.Event | None = None) -> PollReport:
         """Sign in, keep the token in the keyring, mark the connector connected and poll at once,
         so a reconnect clears a warning in seconds rather than at the next backoff. `tell` gets
-        the sign-in address to show the person (the log, when nobody asked)."""
+        the sign-in address to show the person (the log, when nobody asked); `waiting` and
+        `cancel`: see `oauth.sign_in`."""
         connector = Connector(connector)
         client = self._client()
         self.tokens.backend  # fail before the browser opens if there is nowhere to keep the token
         kwargs = {"timeout": self._sign_in_timeout} if self._sign_in_timeout else {}
-        credentials = sign_in(connector, client, self.endpoints, tell=tell or log.info, **kwargs)
+        credentials = sign_in(connector, client, self.endpoints, tell=tell or log.info, waiting=waiting,
+                              cancel=cancel, **kwargs)
         with self._locks[connector]:
             self._drop(connector)
             self.tokens.save(self.user_id, connector, credentials.refresh_token)

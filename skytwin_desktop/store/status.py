@@ -51,6 +51,7 @@ def read_status(session: Session, user_id: int, *, operator_paused: bool, now: d
         connectors=connectors,
         pending_approvals=pending or 0,
         running=running,
+        at=now,
         set_aside=tuple(SetAsideEntry(Connector(row.connector_name), row.item_id, row.subject, row.sender, row.reason,
                                       row.stage, row.set_aside_at) for row in listed_set_aside(session, user_id)),
     )

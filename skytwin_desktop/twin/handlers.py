@@ -55,7 +55,7 @@ class Handlers:
     def execute(self, action: ProposedAction) -> str:
         step = self.step(action)
         if step is None:
-            return "Noted; nothing to change at Google"
+            return "Marked as seen (your twin only wanted you to know; nothing changes at Google)"
         return self.service.call(step.connector, step.run)
 
     def is_done(self, action: ProposedAction) -> bool:

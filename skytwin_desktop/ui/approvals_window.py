@@ -1,13 +1,16 @@
-"""The approvals window: what waits for the person (what, why, which check asked, until when)
-with Approve and Reject, and the activity list of recent decisions, each with its "why"."""
+"""The approvals window: what waits for the person (what, from whom, why it waits, until when),
+each with its own Approve and Reject, and the activity list of recent decisions with their "why".
+
+Keyboard: arrows choose an item, Alt+A approves it and Alt+R rejects it (the row under the list
+acts on the chosen item); the buttons on each item are for the mouse."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, Protocol
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QInputDialog,
@@ -22,6 +25,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from skytwin_desktop import words
+from skytwin_desktop.clock import utc_now
+from skytwin_desktop.domain import Confirmation, Urgency
 from skytwin_desktop.errors import SkytwinError
 from skytwin_desktop.intents import ActivityItem, PendingItem
 from skytwin_desktop.ui.background import Background
@@ -30,6 +36,7 @@ from skytwin_desktop.ui.background import Background
 class ApprovalsSource(Protocol):
     """Answers are shown with str(): plain words."""
 
+    def now(self) -> datetime: ...
     def pending(self) -> list[PendingItem]: ...
     def activity(self) -> list[ActivityItem]: ...
     def approve(self, approval_id: int) -> object: ...
@@ -37,29 +44,67 @@ class ApprovalsSource(Protocol):
     def undo(self, action_id: int) -> object: ...
 
 
-def _when(moment: datetime) -> str:
-    return f"{moment.astimezone(UTC):%a %d %b %H:%M} UTC"
-
-
-def describe_pending(item: PendingItem) -> str:
-    twice = " · needs two confirmations" if item.confirmation == "dual" else ""
+def describe_pending(item: PendingItem, now: datetime | None = None) -> str:
+    now = now or utc_now()
+    extra = "".join((" · needs two confirmations" if item.confirmation == Confirmation.DUAL.value else "",
+                     " · urgent" if item.urgency == Urgency.IMMEDIATE.value else ""))
     proposed = f"\nThe twin's reason: {item.explanation}" if item.explanation else ""
-    return (f"{item.kind.replace('_', ' ')} → {item.target}{proposed}\n"
-            f"Why it waits: {item.reason} (decided by: {item.decided_by})\nExpires {_when(item.expires_at)}{twice}")
+    return (f"{words.kind(item.kind)}: {item.target}{proposed}\n"
+            f"Why it waits: {item.reason} (decided by {words.check(item.decided_by)})\n"
+            f"Answer by {words.when(item.expires_at, now)}{extra}")
 
 
-def describe_activity(item: ActivityItem) -> str:
+def describe_activity(item: ActivityItem, now: datetime | None = None) -> str:
     action = f" · action #{item.action_id}" if item.action_id else ""
     proposed = f"\nThe twin's reason: {item.explanation}" if item.explanation else ""
-    return (f"{_when(item.at)} · {item.kind.replace('_', ' ')} → {item.target}\n{item.outcome}{action}{proposed}\n"
-            f"Why: {item.why} (decided by: {item.decided_by})")
+    return (f"{words.when(item.at, now or utc_now())} · {words.kind(item.kind)}: {item.target}\n"
+            f"{item.outcome}{action}{proposed}\nWhy: {item.why} (decided by {words.check(item.decided_by)})")
 
 
-def _page(list_name: str, message_name: str, *buttons: QPushButton) -> tuple[QWidget, QListWidget, QLabel]:
+class ItemCard(QWidget):
+    """One waiting item, readable whole, with its own Approve and Reject."""
+
+    def __init__(self, text: str, approve: Callable[[], None], reject: Callable[[], None]) -> None:
+        super().__init__()
+        row = QHBoxLayout(self)
+        row.setContentsMargins(6, 4, 6, 4)
+        self.label = QLabel(text)
+        self.label.setWordWrap(True)
+        self.label.setTextInteractionFlags(Qt.TextInteractionFlag.NoTextInteraction)
+        row.addWidget(self.label, 1)
+        buttons = QVBoxLayout()
+        self.approve = QPushButton("Approve")
+        self.reject = QPushButton("Reject…")
+        for button, act in ((self.approve, approve), (self.reject, reject)):
+            button.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # the keyboard uses the row under the list
+            button.clicked.connect(act)
+            buttons.addWidget(button)
+        buttons.addStretch(1)
+        row.addLayout(buttons)
+
+
+class PendingList(QListWidget):
+    """A list whose items are cards: each re-measured when the width changes, so none is cut."""
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self.fit_items()
+
+    def fit_items(self) -> None:
+        width = self.viewport().width()
+        for row in range(self.count()):
+            entry = self.item(row)
+            card = self.itemWidget(entry)
+            if card is not None:
+                entry.setSizeHint(QSize(width, card.heightForWidth(width)))
+
+
+def _page(list_name: str, message_name: str, *buttons: QPushButton,
+          view_class: type[QListWidget] = QListWidget) -> tuple[QWidget, QListWidget, QLabel]:
     """A tab: a list, its buttons in a row, and a line for what came of pressing them."""
     page = QWidget()
     box = QVBoxLayout(page)
-    view = QListWidget(objectName=list_name)
+    view = view_class(objectName=list_name)
     view.setWordWrap(True)
     view.setResizeMode(QListView.ResizeMode.Adjust)  # re-wrap on resize: no item is cut mid-line
     view.setAlternatingRowColors(True)
@@ -75,13 +120,21 @@ def _page(list_name: str, message_name: str, *buttons: QPushButton) -> tuple[QWi
     return page, view, message
 
 
-def _fill(view: QListWidget, items: Sequence[Any], describe: Callable[[Any], str]) -> None:
-    """Show the items, each holding its data, with the first one chosen."""
+def _fill(view: QListWidget, items: Sequence[Any], describe: Callable[[Any], str],
+          card: Callable[[Any, str], QWidget] | None = None) -> None:
+    """Show the items, each holding its data (and, given `card`, drawn as a card with buttons), with
+    the first one chosen. The words stay the item's accessible text either way."""
     view.clear()
     for item in items:
-        entry = QListWidgetItem(describe(item))
+        text = describe(item)
+        entry = QListWidgetItem("" if card else text)
         entry.setData(Qt.ItemDataRole.UserRole, item)
+        entry.setData(Qt.ItemDataRole.AccessibleTextRole, text)
         view.addItem(entry)
+        if card is not None:
+            view.setItemWidget(entry, card(item, text))
+    if isinstance(view, PendingList):
+        view.fit_items()
     if view.count():
         view.setCurrentRow(0)
 
@@ -126,7 +179,7 @@ class ApprovalsWindow(QWidget):
         self.approve_button = QPushButton("&Approve", objectName="approve")
         self.reject_button = QPushButton("&Reject…", objectName="reject")
         pending_tab, self.pending, self.message = _page("pending", "message", self.approve_button,
-                                                        self.reject_button)
+                                                        self.reject_button, view_class=PendingList)
         self.undo_button = QPushButton("&Undo", objectName="undo")
         self.undo_button.setToolTip("Reverse what the twin did (un-archive, remove the label, reset the answer)")
         activity_tab, self.activity, self.activity_message = _page("activity", "activity-message", self.undo_button)
@@ -139,9 +192,30 @@ class ApprovalsWindow(QWidget):
         self.reload()
 
     def reload(self) -> None:
-        _fill(self.pending, self.source.pending(), describe_pending)
-        _fill(self.activity, self.source.activity(), describe_activity)
+        self._show(self.source.pending(), self.source.activity())
         self._enable()
+
+    def _show(self, pending: Sequence[PendingItem], activity: Sequence[ActivityItem]) -> None:
+        now = self.source.now()
+        _fill(self.pending, pending, lambda item: describe_pending(item, now), self._card)
+        _fill(self.activity, activity, lambda item: describe_activity(item, now))
+
+    def pending_text(self, row: int) -> str:
+        """What the item in `row` says (its card's words, also what a screen reader reads)."""
+        return self.pending.item(row).data(Qt.ItemDataRole.AccessibleTextRole)
+
+    def _card(self, item: PendingItem, text: str) -> ItemCard:
+        card = ItemCard(text, lambda: self._choose_and(item, self.approve_selected),
+                        lambda: self._choose_and(item, self.reject_selected))
+        card.approve.setObjectName(f"approve-{item.id}")
+        card.reject.setObjectName(f"reject-{item.id}")
+        card.approve.setEnabled(not self.busy)
+        card.reject.setEnabled(not self.busy)
+        return card
+
+    def _choose_and(self, item: PendingItem, act: Callable[[], None]) -> None:
+        _choose(self.pending, item)
+        act()
 
     def follow(self) -> None:
         """Something changed elsewhere (a poll, the CLI): show it, keeping the person's place when
@@ -151,14 +225,18 @@ class ApprovalsWindow(QWidget):
         pending, activity = self.source.pending(), self.source.activity()
         if _ids(pending) != _shown_ids(self.pending) or _ids(activity) != _shown_ids(self.activity):
             keep = _current(self.pending)
-            _fill(self.pending, pending, describe_pending)
-            _fill(self.activity, activity, describe_activity)
+            self._show(pending, activity)
             _choose(self.pending, keep)
             self._enable()
 
     def _enable(self) -> None:
         self.approve_button.setEnabled(bool(self.pending.count()) and not self.busy)
         self.reject_button.setEnabled(bool(self.pending.count()) and not self.busy)
+        for row in range(self.pending.count()):
+            card = self.pending.itemWidget(self.pending.item(row))
+            if isinstance(card, ItemCard):
+                card.approve.setEnabled(not self.busy)
+                card.reject.setEnabled(not self.busy)
         item: ActivityItem | None = _current(self.activity)
         self.undo_button.setEnabled(bool(item and item.undoable) and not self.busy)
 
@@ -172,7 +250,8 @@ class ApprovalsWindow(QWidget):
 
     def confirm_twice(self, item: PendingItem) -> bool:
         """Dual confirmation asks a second, separate question (tests answer it)."""
-        answer = QMessageBox.question(self, "Confirm again", f"Really let your twin do this?\n\n{describe_pending(item)}",
+        answer = QMessageBox.question(self, "Confirm again",
+                                      f"Really let your twin do this?\n\n{describe_pending(item, self.source.now())}",
                                       QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
                                       QMessageBox.StandardButton.Cancel)
         return answer == QMessageBox.StandardButton.Yes

@@ -14,7 +14,7 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
-from skytwin_desktop.clock import iso_utc
+from skytwin_desktop import words
 from skytwin_desktop.domain import PAUSE_REASON_MAX
 from skytwin_desktop.status import StatusReport
 
@@ -69,9 +69,9 @@ class PauseDialog(QDialog):
             if report.operator_paused else "Administrator: not paused."
         )
         if report.user_paused:
-            since = iso_utc(report.paused_at) or "an unknown time"
+            since = f" {words.since(report.paused_at, report.now)}" if report.paused_at else ""
             reason = f" Reason: {report.paused_reason}" if report.paused_reason else ""
-            self.person_line.setText(f"You: paused since {since}.{reason}")
+            self.person_line.setText(f"You: paused{since}.{reason}")
             self.question.setText(RESUME_QUESTION)
             self.toggle.setText("&Resume")
         else:

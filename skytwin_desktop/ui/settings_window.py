@@ -23,14 +23,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from skytwin_desktop import __version__
-from skytwin_desktop.clock import iso_utc
+from skytwin_desktop import __version__, words
 from skytwin_desktop.domain import Connector, HealthStatus
 from skytwin_desktop.intents import AppPaths
 from skytwin_desktop.settings_spec import AUTONOMY_SETTINGS, Kind, SettingSpec
 from skytwin_desktop.status import StatusReport, reading_line
 from skytwin_desktop.ui.rules_tab import RulesTab, RuleStore
-from skytwin_desktop.ui.state import GENERIC_REASON, REAUTH_REASONS, pause_banner_text
+from skytwin_desktop.ui.state import pause_banner_text
 
 
 class QuietHoursEditor(QWidget):
@@ -222,14 +221,18 @@ class SettingsWindow(QWidget):
     def show_report(self, report: StatusReport) -> None:
         for connector, (text, main, off) in self.connector_rows.items():
             state = report.connectors[connector]
-            error = REAUTH_REASONS.get(state.error_code or "", GENERIC_REASON) if state.error_code else "none"
-            reading = f"\n{reading_line(connector, state)}" if state.not_reading else ""
-            text.setText(f"{connector.title}: {state.status.value}{reading}\n"
-                         f"Last success: {iso_utc(state.last_success_at) or 'never'} · "
-                         f"Last failure: {iso_utc(state.last_failure_at) or 'never'} · Error: {error}")
-            verb = "connect" if state.status is HealthStatus.DISABLED else "reconnect"
+            why = f" · {words.failure(state.error_code)}" if state.error_code else ""
+            reading = f"\n{reading_line(connector, state, report.now)}" if state.not_reading else ""
+            text.setText(f"{connector.title}: {words.status(state.status)}{reading}\n"
+                         f"Last read: {words.when(state.last_success_at, report.now)} · "
+                         f"Last failure: {words.when(state.last_failure_at, report.now)}{why}")
+            waiting = any(wait.connector is connector for wait in report.signing_in)
+            if waiting:
+                text.setText(f"{connector.title}: waiting for you to sign in in your browser "
+                             "(the status window can copy the sign-in link)")
+            verb = "cancel" if waiting else "connect" if state.status is HealthStatus.DISABLED else "reconnect"
             main.setProperty("verb", verb)
-            main.setText(f"{verb.capitalize()} {connector.title}")
+            main.setText(f"Cancel {connector.title} sign-in" if waiting else f"{verb.capitalize()} {connector.title}")
             off.setEnabled(state.status is not HealthStatus.DISABLED)
         broken = [connector.title for connector in report.needs_reauth]
         self.banner.setText(f"⚠ {' and '.join(broken)} {'needs' if len(broken) == 1 else 'need'} reconnecting: "

@@ -7,10 +7,11 @@ icon has its own shape or badge, and the tooltip and menu say it in words.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from enum import StrEnum
 
-from skytwin_desktop.domain import Connector, HealthStatus, ReadProblem
+from skytwin_desktop import words
+from skytwin_desktop.domain import Connector, HealthStatus
 from skytwin_desktop.status import ConnectorState, StatusReport
 
 
@@ -38,13 +39,6 @@ class PauseItem(StrEnum):
     """Disabled: the administrator's pause, which only the administrator can lift."""
 
 
-REAUTH_REASONS = {
-    "invalid_grant": "Google access was revoked or expired",
-    "unauthorized_client": "the app's Google sign-in is misconfigured",
-    "invalid_client": "the app's Google sign-in is misconfigured",
-    "insufficient_scope": "SkyTwin is missing a Google permission",
-}
-GENERIC_REASON = "Google sign-in stopped working"
 
 
 @dataclass(frozen=True)
@@ -63,10 +57,14 @@ class TrayState:
     approvals: int
     reconnect: tuple[Connector, ...]
     banners: tuple[Banner, ...]
+    signing_in: tuple[Connector, ...] = ()
+    """Sign-ins waiting in the browser: the menu offers to copy their link or cancel them."""
+    headline: str = ""
+    """The state in words, without the app's name (the status window's first line)."""
 
 
 def reauth_message(connector: Connector, error_code: str | None) -> str:
-    reason = REAUTH_REASONS.get(error_code or "", GENERIC_REASON)
+    reason = words.failure(error_code) or words.GENERIC_FAILURE
     title = connector.title
     return f"{title} disconnected ({reason}). Your twin has stopped reading {title}. Reconnect to resume."
 
@@ -81,18 +79,14 @@ def pause_banner_text(report: StatusReport) -> str | None:
     return None
 
 
-NOT_CONNECTED = ("Your twin is not connected to Google yet, so it reads nothing. Connect Gmail or Calendar in "
-                 "Settings → Connectors to start.")
+NOT_CONNECTED = ("Your twin is not connected to Google yet, so it reads nothing. Connect Gmail or Calendar to "
+                 "start.")
 
 
-def not_reading_message(connector: Connector, state: ConnectorState) -> str:
+def not_reading_message(connector: Connector, state: ConnectorState, now: datetime) -> str:
     why = state.problem_text or "it could not be read"
-    retry = f" SkyTwin tries again at {short_time(state.retry_at)}." if state.retry_at else ""
+    retry = f" SkyTwin tries again {words.when(state.retry_at, now)}." if state.retry_at else ""
     return f"Your twin is not reading {connector.title} right now: {why}.{retry}"
-
-
-def short_time(moment: datetime | None) -> str:
-    return f"{moment.astimezone(UTC):%H:%M} UTC" if moment else ""
 
 
 def tray_state(report: StatusReport, problem: str | None = None, detail: str | None = None) -> TrayState:
@@ -103,9 +97,13 @@ def tray_state(report: StatusReport, problem: str | None = None, detail: str | N
     unconnected = all(state.status is HealthStatus.DISABLED for state in report.connectors.values())
     paused = report.operator_paused or report.user_paused
     phrases = []
+    waiting = tuple(wait.connector for wait in report.signing_in)
     if problem:
         phrases.append(problem)
-    if unconnected:
+    if waiting:
+        titles = " and ".join(c.title for c in waiting)
+        phrases.append(f"waiting for you to sign in to {titles} in your browser")
+    if unconnected and not waiting:
         phrases.append("not connected to Google")
     if broken:
         titles = " and ".join(c.title for c in broken)
@@ -141,24 +139,17 @@ def tray_state(report: StatusReport, problem: str | None = None, detail: str | N
     for connector in broken:
         banners.append(Banner("reauth", reauth_message(connector, report.connectors[connector].error_code), connector))
     for connector in unread:
-        banners.append(Banner("not-reading", not_reading_message(connector, report.connectors[connector])))
-    if unconnected:
+        banners.append(Banner("not-reading", not_reading_message(connector, report.connectors[connector], report.now)))
+    if unconnected and not waiting:
         banners.append(Banner("not-reading", NOT_CONNECTED))
-    return TrayState(icon=icon, tooltip="SkyTwin — " + "; ".join(phrases), pause_item=pause_item,
-                     approvals=report.pending_approvals, reconnect=broken, banners=tuple(banners))
-
-
-_PROBLEM_PHRASES = {
-    ReadProblem.UNREACHABLE: "Google is unreachable",
-    ReadProblem.GOOGLE_ERRORS: "Google answers with errors",
-    ReadProblem.KEYRING_LOCKED: "the keyring is locked",
-    ReadProblem.KEYRING_MISSING: "no keyring to read the sign-in from",
-    ReadProblem.INTERNAL_ERROR: "a fault in SkyTwin",
-}
+    headline = "; ".join(phrases)
+    return TrayState(icon=icon, tooltip=f"SkyTwin — {headline}", pause_item=pause_item,
+                     approvals=report.pending_approvals, reconnect=tuple(c for c in broken if c not in waiting),
+                     banners=tuple(banners), signing_in=waiting, headline=headline[:1].upper() + headline[1:])
 
 
 def _problem_phrase(state: ConnectorState) -> str:
-    return _PROBLEM_PHRASES.get(state.problem, "it cannot be read") if state.problem else ""
+    return words.read_problem(state.problem)
 
 
 class ReauthNotices:

@@ -11,7 +11,7 @@ from PySide6.QtCore import QObject, QTimer
 from PySide6.QtGui import QAction, QIcon
 from PySide6.QtWidgets import QApplication, QMenu, QSystemTrayIcon, QWidget
 
-from skytwin_desktop.domain import Connector
+from skytwin_desktop.domain import Connector, HealthStatus
 from skytwin_desktop.errors import SkytwinError
 from skytwin_desktop.intents import Change
 from skytwin_desktop.outcomes import BatchReport
@@ -33,6 +33,7 @@ from skytwin_desktop.ui.status_window import StatusWindow
 log = logging.getLogger(__name__)
 TRAY_RECHECK_MS = 30_000
 """How often the no-tray window looks for a tray that appeared (a panel started late, say)."""
+TRY_DEMO = "try-demo"
 NO_TRAY_NOTE = ("Your desktop has no system tray, so SkyTwin shows this window instead. It moves to the tray "
                 "by itself when one appears (on GNOME, install the AppIndicator extension).")
 
@@ -48,6 +49,7 @@ class TrayController(QObject):
     def __init__(self, report_source: Callable[[], StatusReport], *,
                  set_pause: Callable[[bool, str | None], None] | None = None,
                  reconnect: Callable[[Connector], None] | None = None,
+                 connector_action: Callable[[Connector, str], None] | None = None,
                  notifier: DBusNotifier | None = None, settings: SettingsWindow | None = None,
                  approvals: ApprovalsWindow | None = None, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -56,6 +58,10 @@ class TrayController(QObject):
         self._report_source = report_source
         self._set_pause = set_pause
         self._reconnect = reconnect
+        self._connector_action = connector_action
+        """connector_action(connector, "connect" | "reconnect" | "cancel"): the composition's worker."""
+        self.try_demo: Callable[[], None] | None = None
+        """Restarts the app against the built-in sandbox (set by the composition root)."""
         self.notifier = notifier
         self.notices = ReauthNotices()
         self.problem: SkytwinError | None = None
@@ -79,6 +85,13 @@ class TrayController(QObject):
             action = QAction(f"Reconnect {connector.title}", self)
             action.triggered.connect(lambda _=False, c=connector: self.request_reconnect(c))
             self.reconnect_actions[connector] = action
+        self.sign_in_actions: dict[Connector, tuple[QAction, QAction]] = {}
+        for connector in Connector:
+            copy = QAction(f"Copy {connector.title} sign-in link", self)
+            copy.triggered.connect(lambda _=False, c=connector: self.copy_sign_in_link(c))
+            cancel = QAction(f"Cancel {connector.title} sign-in", self)
+            cancel.triggered.connect(lambda _=False, c=connector: self.act_on_connector(c, "cancel"))
+            self.sign_in_actions[connector] = (copy, cancel)
         self.settings_action = QAction("&Settings…", self)
         self.settings_action.setEnabled(settings is not None)
         self.settings_action.triggered.connect(self.open_settings_window)
@@ -98,7 +111,11 @@ class TrayController(QObject):
         self.tray.activated.connect(self._activated)
         self.window = StatusWindow()
         self.window.reconnect_requested.connect(self.request_reconnect)
+        self.window.connector_action.connect(self.act_on_connector)
         self.window.pause_window_requested.connect(self.open_pause_window)
+        self.window.approvals_requested.connect(self.open_approvals_window)
+        self.window.settings_requested.connect(self.open_settings_window)
+        self.window.demo_requested.connect(lambda: self.try_demo() if self.try_demo is not None else None)
         self.pause_dialog: PauseDialog | None = None
         self.recheck = QTimer(self)
         self.recheck.setInterval(TRAY_RECHECK_MS)
@@ -150,6 +167,7 @@ class TrayController(QObject):
         """Lay the menu out again only when its entries change, so an open menu stays open."""
         layout = [self.state_action, None, self.pause_action, self.approvals_action,
                   *(self.reconnect_actions[c] for c in state.reconnect),
+                  *(action for c in state.signing_in for action in self.sign_in_actions[c]),
                   None, self.status_action, self.settings_action, None,
                   *([self.restart_action] if self.stopped and self.restart is not None else []), self.quit_action]
         if layout == getattr(self, "_layout", None):
@@ -212,12 +230,13 @@ class TrayController(QObject):
         self._announce("approvals", title, "\n".join(shown) + more, (OPEN_APPROVALS, "Open Approvals"),
                        persistent=False)
 
-    def _announce(self, tag: str, title: str, message: str, action: tuple[str, str], *, persistent: bool) -> None:
-        """A desktop notification with one action button; the tray's own balloon when there is none.
-        A persistent one is a warning that stays; the others are news that may expire."""
+    def _announce(self, tag: str, title: str, message: str, *actions: tuple[str, str], persistent: bool) -> None:
+        """A desktop notification with its action buttons (the first is also a click on it); the
+        tray's own balloon when there is none. A persistent one is a warning that stays; the others
+        are news that may expire."""
         if self.notifier is not None:
             try:
-                self.notifier.show(tag, title, message, actions=(action,), persistent=persistent)
+                self.notifier.show(tag, title, message, actions=actions, persistent=persistent)
                 return
             except Exception as exc:
                 log.warning("Desktop notification failed (%s); using the tray's message", type(exc).__name__)
@@ -254,6 +273,34 @@ class TrayController(QObject):
     def request_reconnect(self, connector: Connector) -> None:
         if self._reconnect is not None:
             self._reconnect(Connector(connector))
+        elif self._connector_action is not None:
+            self._connector_action(Connector(connector), "reconnect")
+
+    def act_on_connector(self, connector: Connector, verb: str) -> None:
+        if verb == "reconnect":
+            self.request_reconnect(connector)
+        elif self._connector_action is not None:
+            self._connector_action(Connector(connector), verb)
+
+    def copy_sign_in_link(self, connector: Connector) -> None:
+        """The waiting sign-in's address, for a browser that did not open by itself."""
+        wait = next((w for w in self.report.signing_in if w.connector is connector), None)
+        if wait is not None:
+            QApplication.clipboard().setText(wait.url)
+            self.tray.showMessage("Sign-in link copied", f"Paste it into your browser to connect {connector.title}.",
+                                  QSystemTrayIcon.MessageIcon.Information, 5_000)
+
+    def welcome(self) -> None:
+        """The first run (nothing connected yet): the window that guides, and one notification."""
+        if any(state.status is not HealthStatus.DISABLED for state in self.report.connectors.values()):
+            return
+        self.open_status_window()
+        actions = [(f"connect-{c.value}", f"Connect {c.title}") for c in Connector]
+        if self.window.offer_demo:
+            actions.append((TRY_DEMO, "Try the demo"))
+        self._announce("welcome", "SkyTwin is not connected to Google yet",
+                       "Connect Gmail or Calendar so your twin can start, or try the demo first.", *actions,
+                       persistent=False)
 
     def notification_action(self, key: str, tag: str) -> None:
         if key in (RECONNECT, "default") and tag.startswith("reauth-"):
@@ -262,6 +309,13 @@ class TrayController(QObject):
             self.open_approvals_window()
         elif key in ("restart", "default") and tag == "stopped" and self.restart is not None:
             self.restart()
+        elif tag == "welcome":
+            if key.startswith("connect-") and key.removeprefix("connect-") in {c.value for c in Connector}:
+                self.act_on_connector(Connector(key.removeprefix("connect-")), "connect")
+            elif key == TRY_DEMO and self.try_demo is not None:
+                self.try_demo()
+            elif key == "default":
+                self.open_status_window()
 
     def _activated(self, reason: QSystemTrayIcon.ActivationReason) -> None:
         if reason in (QSystemTrayIcon.ActivationReason.Trigger, QSystemTrayIcon.ActivationReason.DoubleClick):
