@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import tzlocal
 from keyring.backend import KeyringBackend
 
+from skytwin_desktop import words
 from skytwin_desktop.clock import Clock, utc_now
 from skytwin_desktop.config import Config
 from skytwin_desktop.connectors.endpoints import GoogleEndpoints
@@ -95,7 +96,7 @@ def open_app(config: Config, *, demo: bool = False, clock: Clock = utc_now) -> I
 def run_tray(app: Intents, lock: InstanceLock, door_path: Path, serve: Serve, *, demo: bool = False) -> int:
     """The tray app around the façade: icon, windows, notifications, the background scheduler, and
     the local socket through which commands reach this running app. Returns the exit code."""
-    from PySide6.QtCore import QFileSystemWatcher, QObject, Qt, QUrl, Signal
+    from PySide6.QtCore import QFileSystemWatcher, QLocale, QObject, Qt, QTime, QUrl, Signal
     from PySide6.QtGui import QDesktopServices
     from PySide6.QtWidgets import QApplication, QSystemTrayIcon
 
@@ -121,6 +122,9 @@ def run_tray(app: Intents, lock: InstanceLock, door_path: Path, serve: Serve, *,
     qt.setDesktopFileName("skytwin-desktop")
     qt.setWindowIcon(icon_for(TrayIcon.LISTENING))
     qt.setQuitOnLastWindowClosed(False)
+    locale = QLocale.system()  # times of day as the person's locale writes them (12- or 24-hour)
+    words.use_clock_format(lambda moment: locale.toString(QTime(moment.hour, moment.minute),
+                                                          QLocale.FormatType.ShortFormat))
     bridge = Bridge()
     background = Background()
 

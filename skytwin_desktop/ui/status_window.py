@@ -63,8 +63,8 @@ def connector_text(connector: Connector, report: StatusReport) -> tuple[str, str
     state, now = report.connectors[connector], report.now
     wait = next((w for w in report.signing_in if w.connector is connector), None)
     if wait is not None:
-        return (f"Waiting for you to sign in to Google in your browser (until {words.when(wait.until, now)}). "
-                "If no browser opened, copy the sign-in link into one.", "copy-link")
+        return (f"Waiting for you to sign in to Google in your browser (SkyTwin stops waiting "
+                f"{words.when(wait.until, now)}). If no browser opened, copy the sign-in link into one.", "copy-link")
     if state.status is HealthStatus.DISABLED:
         return "Not connected: your twin does not read it.", "connect"
     if state.status is HealthStatus.NEEDS_REAUTH:
