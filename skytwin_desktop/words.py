@@ -101,6 +101,13 @@ CONFIRMATION = {Confirmation.NONE: "no confirmation", Confirmation.SINGLE: "one 
 STAGE = {SetAsideStage.READ: "reading it", SetAsideStage.STORE: "storing it", SetAsideStage.JUDGE: "judging it"}
 TIER: dict[TrustTier, str] = TRUST_TIER_LABELS
 
+RULE_FIELD = {"kind": "the action", "target": "its target", "key": "its key", "domain": "the sender's domain",
+              "provenance": "where it came from", "reversible": "it can be undone", "spend": "the money spent",
+              "explanation": "the twin's reason", "risk": "the risk"}
+OPERATOR = {"eq": "is", "neq": "is not", "gt": "is above", "gte": "is at least", "lt": "is below",
+            "lte": "is at most", "in": "is one of", "not_in": "is none of", "contains": "contains"}
+EFFECT = {"deny": "never do it", "require_approval": "ask me first", "allow": "go ahead"}
+
 _HTTP = re.compile(r"http_(\d{3})")
 
 
@@ -165,6 +172,23 @@ def stage(code: str) -> str:
     return _look(STAGE, code, "handling it")
 
 
+def rule_condition(field: str, operator: str, value: object) -> str:
+    """"the action is Archive an email", "the risk is at least moderate": one condition of a rule."""
+    if field.startswith("risk."):
+        subject = f"the {field.removeprefix('risk.')} risk"
+    elif field.startswith("param."):
+        subject = f"the action's {field.removeprefix('param.')}"
+    else:
+        subject = RULE_FIELD.get(field, field)
+    values = value if isinstance(value, list) else [value]
+    shown = [kind(str(v)) if field == "kind" else str(v) for v in values]
+    return f"{subject} {OPERATOR.get(operator, operator)} {', '.join(shown)}"
+
+
+def effect(code: str) -> str:
+    return _look(EFFECT, code, code)
+
+
 # --- time -----------------------------------------------------------------------------------
 _DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
@@ -224,6 +248,6 @@ def internal_codes() -> frozenset[str]:
     """Every code with a phrase here: what must never reach a label (the test checks)."""
     codes: set[str] = set()
     for table in (STATUS, POLL_OUTCOME, FAILURE, READ_PROBLEM, CHECK, KIND, APPROVAL_STATUS, ACTION_STATE,
-                  URGENCY, CONFIRMATION, STAGE, TIER):
+                  URGENCY, CONFIRMATION, STAGE, TIER, OPERATOR, EFFECT):
         codes.update(str(code) for code in table)
     return frozenset(codes)

@@ -201,8 +201,8 @@ def test_rules_can_be_added_edited_reordered_and_deleted(rules_tab, monkeypatch,
     fill(rules_tab, monkeypatch, "Receipts", "param.label", "in", ["Receipts", "Bills"], "allow")
     rules_tab.buttons["add"].click()
     texts = [rules_tab.list.item(i).text() for i in range(rules_tab.list.count())]
-    assert texts == ["No shops: if domain eq shop.example → never do it",
-                     "Receipts: if param.label in Bills, Receipts → go ahead"]
+    assert texts == ["No shops: if the sender's domain is shop.example → never do it",
+                     "Receipts: if the action's label is one of Bills, Receipts → go ahead"]
     rules_tab.list.setCurrentRow(1)
     rules_tab.buttons["up"].click()
     assert rules_tab.list.item(0).text().startswith("Receipts") and rules_tab.selected()["name"] == "Receipts"

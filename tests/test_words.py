@@ -207,3 +207,15 @@ def test_no_internal_code_reaches_the_approvals_window_or_the_cli(qtbot, context
     _activity(app, argparse.Namespace(json=False, limit=200), out)
     text = "".join(printed)
     assert "Accept an invitation" in text and not leaks(text), leaks(text)
+
+
+def test_rules_are_listed_in_words():
+    from skytwin_desktop.ui.rules_tab import describe
+
+    rule = {"name": "Colleagues' invites", "effect": "require_approval",
+            "conditions": [{"field": "kind", "operator": "in", "value": ["accept_invite", "decline_invite"]},
+                           {"field": "risk.financial", "operator": "gte", "value": "moderate"}]}
+    text = describe(rule)
+    assert text == ("Colleagues' invites: if the action is one of Accept an invitation, Decline an invitation and "
+                    "the financial risk is at least moderate → ask me first")
+    assert not leaks(text)

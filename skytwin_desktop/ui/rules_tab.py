@@ -20,9 +20,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from skytwin_desktop import words
 from skytwin_desktop.policy.rules import FIELDS, Operator
 
-EFFECT_LABELS = {"deny": "never do it", "require_approval": "ask me first", "allow": "go ahead"}
+EFFECT_LABELS = words.EFFECT
 _LIST_OPERATORS = {Operator.IN.value, Operator.NOT_IN.value}
 
 
@@ -34,11 +35,9 @@ class RuleStore(Protocol):
 
 
 def describe(rule: dict[str, Any]) -> str:
-    conditions = " and ".join(
-        f"{c['field']} {c['operator']} {', '.join(map(str, c['value'])) if isinstance(c['value'], list) else c['value']}"
-        for c in rule["conditions"])
+    conditions = " and ".join(words.rule_condition(c["field"], c["operator"], c["value"]) for c in rule["conditions"])
     name = f"{rule['name']}: " if rule["name"] else ""
-    return f"{name}if {conditions} → {EFFECT_LABELS.get(rule['effect'], rule['effect'])}"
+    return f"{name}if {conditions} → {words.effect(rule['effect'])}"
 
 
 class ConditionRow(QWidget):
