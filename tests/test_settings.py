@@ -208,7 +208,7 @@ def test_rules_can_be_added_edited_reordered_and_deleted(rules_tab, monkeypatch,
     assert rules_tab.list.item(0).text().startswith("Receipts") and rules_tab.selected()["name"] == "Receipts"
     fill(rules_tab, monkeypatch, "Receipts", "param.label", "eq", "Receipts", "require_approval")
     rules_tab.buttons["edit"].click()
-    assert rules_tab.list.item(0).text() == "Receipts: if param.label eq Receipts → ask me first"
+    assert rules_tab.list.item(0).text() == "Receipts: if the action's label is Receipts → ask me first"
     with context.session() as session:
         policy = load_policy_settings(session, context.user_id)
     assert [r.name for r in policy.rules] == ["Receipts", "No shops"], "the evaluator sees the new order"
