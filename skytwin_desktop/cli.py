@@ -123,6 +123,9 @@ def build_parser(parser_class: type[_Parser] = _Parser) -> argparse.ArgumentPars
     tier = commands.add_parser("tier", help="show the trust tier, or set it as your own choice")
     tier.add_argument("name", nargs="?", metavar="NAME",
                       help="one of: " + ", ".join(t.value for t in TrustTier) + " (or its label in quotes)")
+    diagnose = commands.add_parser("diagnose", help="versions, paths, keyring, tray and notification support, "
+                                                    "connector states and recent errors, for a bug report")
+    diagnose.add_argument("--json", action="store_true", help="print machine-readable JSON")
     undo = commands.add_parser("undo", help="reverse an action the twin carried out (its action id in 'activity')")
     undo.add_argument("id", type=_positive_id, metavar="ID")
     return parser
@@ -391,7 +394,16 @@ def _undo(app: Intents, args: argparse.Namespace, out: Output) -> int:
     return 0 if answer.ok else 1
 
 
+def _diagnose(app: Intents, args: argparse.Namespace, out: Output) -> int:
+    from skytwin_desktop.diagnostics import collect
+
+    report = collect(app, app.desktop, demo=app.demo)
+    out.print(json.dumps(report.to_json(), indent=2) if args.json else report.to_text().rstrip("\n"))
+    return 0
+
+
 _COMMANDS: dict[str, Callable[[Intents, argparse.Namespace, Output], int]] = {
+    "diagnose": _diagnose,
     "status": _status,
     "pause": _pause,
     "resume": _resume,

@@ -86,8 +86,10 @@ def open_app(config: Config, *, demo: bool = False, clock: Clock = utc_now) -> I
 
     sandbox = Demo(config)
     try:
-        return Intents(build_context(sandbox.config, clock=clock, keyring_backend=sandbox.keyring),
-                       on_close=sandbox.close)
+        app = Intents(build_context(sandbox.config, clock=clock, keyring_backend=sandbox.keyring),
+                      on_close=sandbox.close)
+        app.demo = True
+        return app
     except BaseException:
         sandbox.close()
         raise
@@ -96,10 +98,11 @@ def open_app(config: Config, *, demo: bool = False, clock: Clock = utc_now) -> I
 def run_tray(app: Intents, lock: InstanceLock, door_path: Path, serve: Serve, *, demo: bool = False) -> int:
     """The tray app around the façade: icon, windows, notifications, the background scheduler, and
     the local socket through which commands reach this running app. Returns the exit code."""
-    from PySide6.QtCore import QFileSystemWatcher, QLocale, QObject, Qt, QTime, QUrl, Signal
+    from PySide6.QtCore import QFileSystemWatcher, QLocale, QObject, Qt, QTime, QUrl, Signal, qVersion
     from PySide6.QtGui import QDesktopServices
     from PySide6.QtWidgets import QApplication, QSystemTrayIcon
 
+    from skytwin_desktop.diagnostics import DesktopFacts, collect
     from skytwin_desktop.door import SocketDoor
     from skytwin_desktop.heap import settle_after_startup
     from skytwin_desktop.scheduler import PollScheduler
@@ -109,6 +112,7 @@ def run_tray(app: Intents, lock: InstanceLock, door_path: Path, serve: Serve, *,
     from skytwin_desktop.ui.settings_window import SettingsWindow
     from skytwin_desktop.ui.state import TrayIcon
     from skytwin_desktop.ui.tray import TrayController, icon_for, quit_on_signals
+    from skytwin_desktop.wake import LogindWatch
 
     class Bridge(QObject):
         """Carries background news to the GUI thread (always queued)."""
@@ -153,6 +157,15 @@ def run_tray(app: Intents, lock: InstanceLock, door_path: Path, serve: Serve, *,
         lambda: in_background("delete-all", lambda: log.info("Deleted all data: %s", app.delete_all())))
     settings.open_log_folder.connect(lambda: QDesktopServices.openUrl(QUrl.fromLocalFile(str(paths.log_dir))))
     settings.show_settings(app.settings())
+    app.desktop = DesktopFacts(qt.platformName(), qVersion(), QSystemTrayIcon.isSystemTrayAvailable())
+
+    def copied(text: str) -> None:
+        QApplication.clipboard().setText(text)
+        settings.diagnostics_done("Copied: paste it into your bug report (sign-ins and addresses are left out).")
+
+    settings.copy_diagnostics_requested.connect(lambda: background.run(
+        "diagnostics", lambda: collect(app, app.desktop, demo=demo).to_text(), copied,
+        failed=lambda message: settings.diagnostics_done(f"Could not gather them: {message}")))
     notifier = DBusNotifier.connect(on_action=bridge.notification_action.emit, on_closed=lambda tag: None)
     controller = TrayController(app.report, set_pause=app.set_pause, connector_action=connector_action,
                                 notifier=notifier, settings=settings, approvals=ApprovalsWindow(app))
@@ -163,7 +176,8 @@ def run_tray(app: Intents, lock: InstanceLock, door_path: Path, serve: Serve, *,
     app.subscribe(bridge.changed.emit)
     door = SocketDoor(door_path, serve, show=controller.open_status_window)
     door.listen()
-    scheduler = PollScheduler(app, app.poll_interval, on_failure=bridge.failed.emit)
+    scheduler = PollScheduler(app, app.poll_interval, on_failure=bridge.failed.emit,
+                              api_root=app.context.config.google_api_root)
     controller.stop_acting = scheduler.shutdown
 
     def check_database(_path: str) -> None:
@@ -181,6 +195,8 @@ def run_tray(app: Intents, lock: InstanceLock, door_path: Path, serve: Serve, *,
     def restart(*extra: str, environ: dict[str, str] | None = None) -> None:
         """Start afresh in this same process (the data folder is checked again as at any start)."""
         log.info("Restarting%s", f" with {' '.join(extra)}" if extra else "")
+        if wake_watch is not None:
+            wake_watch.stop()
         scheduler.shutdown()
         door.close()
         controller.shutdown()
@@ -199,6 +215,9 @@ def run_tray(app: Intents, lock: InstanceLock, door_path: Path, serve: Serve, *,
     if not demo:
         controller.welcome()
     scheduler.start()
+    wake_watch = LogindWatch.start(on_wake=scheduler.woke)  # None without logind: the clock check stands in
+    if wake_watch is not None:
+        qt.aboutToQuit.connect(wake_watch.stop)
     qt.aboutToQuit.connect(door.close)
     qt.aboutToQuit.connect(scheduler.shutdown)
     qt.aboutToQuit.connect(controller.shutdown)

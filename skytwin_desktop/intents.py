@@ -189,6 +189,10 @@ class Intents:
         self._subscribers: list[Callable[[Change], None]] = []
         self.running = False
         """True in the running app (the tray): only then is anything being read."""
+        self.demo = False
+        """True against the built-in Google sandbox (`--demo`)."""
+        self.desktop: Any = None
+        """What only the running GUI knows (its Qt platform, tray), for `diagnose`; set by the tray."""
         self._lock = threading.Lock()
         self._sign_ins: dict[Connector, tuple[SignInWait, threading.Event]] = {}
         """Sign-ins waiting for the person in the browser, with what cancels each."""
@@ -213,6 +217,12 @@ class Intents:
     def paths(self) -> AppPaths:
         config = self.context.config
         return AppPaths(config.data_dir, config.database_path, config.log_dir)
+
+    @property
+    def keyring_backend(self) -> object:
+        """The back-end the token store uses (its name for diagnostics; never a value). Raises
+        KeyringUnavailable when there is none."""
+        return self.context.connectors.tokens.backend
 
     @property
     def poll_interval(self) -> int:

@@ -40,7 +40,7 @@ _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"(?im)^(\s*(?:set-)?cookie\s*:\s*).*$"), r"\1" + REDACTED),
     # Named secrets in JSON, reprs, form bodies, query strings (URL-encoded too), any key spelling.
     (
-        re.compile(rf"""(?i)(['"]?\b{_SECRET_KEY}['"]?\s*(?:[:=]|%3[dD])\s*){_QUOTED_OR_BARE}"""),
+        re.compile(rf"""(?i)(['"]?\b{_SECRET_KEY}['"]?\s*(?:[:=]|%3[dD])\s*)(?!\[REDACTED\]){_QUOTED_OR_BARE}"""),
         r"\1" + REDACTED,
     ),
     (re.compile(r"(?i)((?:^|[?&\s])(?:code|key)=)[^&\s'\"]+"), r"\1" + REDACTED),

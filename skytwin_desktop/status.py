@@ -179,7 +179,7 @@ def pause_line(report: StatusReport) -> str:
     if report.operator_paused:
         parts.append("PAUSED by the administrator (SKYTWIN_AUTO_EXECUTE_DISABLED)")
     if report.user_paused:
-        since = f" {words.since(report.paused_at, report.now)}" if report.paused_at else ""
+        since = f" {words.when(report.paused_at, report.now)}" if report.paused_at else ""
         reason = f' - "{report.paused_reason}"' if report.paused_reason else ""
         parts.append(f"PAUSED by you{since}{reason}")
     return "; ".join(parts) if parts else "on (actions your settings allow run by themselves)"

@@ -246,3 +246,14 @@ def test_multi_line_integrity_report_becomes_one_line(cli, data_dir: Path):
     assert result.code == 3
     assert result.err.count("\n") == 1, result.err
     assert sha(database) == before
+
+
+def test_diagnose_works_with_no_app_running_and_says_what_it_cannot_know(cli, data_dir):
+    text = cli("diagnose")
+    assert text.code == 0, text.err
+    for section in ("Versions", "Paths", "Keyring", "Desktop", "Notifications", "App", "Connector: Gmail",
+                    "Connector: Calendar"):
+        assert f"\n{section}\n" in text.out, section
+    assert "not running: start the app to see tray support" in text.out
+    facts = json.loads(cli("diagnose", "--json").out)
+    assert facts["app"]["running"] is False and facts["desktop"]["from_running_app"] is False

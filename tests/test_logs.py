@@ -124,3 +124,9 @@ def test_filter_survives_a_malformed_logging_call():
     record = logging.LogRecord("x", logging.INFO, __file__, 1, "two args %s %s token=%s", ("only one",), None)
     assert RedactingFilter().filter(record) is True
     assert record.getMessage() == "two args %s %s token=[REDACTED]"
+
+
+def test_redacting_twice_changes_nothing_more():
+    """Diagnostics scrub log lines the log already scrubbed: the marker must come out whole."""
+    once = redact('token=abc123 refresh_token: "zzz" Authorization: Bearer ya29.abcdefghijklmnop')
+    assert redact(once) == once and "]]" not in redact(once)

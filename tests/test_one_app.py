@@ -80,7 +80,7 @@ def test_commands_are_carried_out_by_the_running_app_with_the_same_words_and_cod
     with app_process(env) as app:
         assert until(lambda: started(data_dir), limit=60)
         paused = run("pause", "--reason", "from a terminal", env=env)
-        assert paused.returncode == 0 and paused.stdout.startswith("Auto-execution: PAUSED by you since ")
+        assert paused.returncode == 0 and paused.stdout.startswith("Auto-execution: PAUSED by you just now")
         assert '- "from a terminal"' in paused.stdout
         assert "Command from the socket: pause" in log_text(data_dir)
         status = json.loads(run("status", "--json", env=env).stdout)
@@ -90,8 +90,8 @@ def test_commands_are_carried_out_by_the_running_app_with_the_same_words_and_cod
         usage = run("approvals", "approve", "x", env=env)
         assert usage.returncode == 2 and "'x' is not a number" in usage.stderr
         tier = run("tier", "Handle small stuff", env=env)
-        assert tier.stdout.strip() == "Trust tier changed from observer to low_autonomy (Handle small stuff)."
-        assert run("tier", env=env).stdout.strip() == "Trust tier: low_autonomy (Handle small stuff)"
+        assert tier.stdout.strip() == "Trust tier changed from Just watch to Handle small stuff."
+        assert run("tier", env=env).stdout.strip() == "Trust tier: Handle small stuff"
         assert run("migrate", env=env).returncode == 0
         assert run("resume", env=env).stdout.strip().startswith("Auto-execution: on")
         assert quit_app(app) == 0
@@ -166,6 +166,10 @@ def test_demo_commands_reach_the_running_demo_tray(env):
             "gmail": "connected", "calendar": "connected"}, "the tray's own demo data, not a new throwaway one"
         assert run("--demo", "pause", env=demo_env).returncode == 0
         assert json.loads(run("--demo", "status", "--json", env=demo_env).stdout)["pause"]["user"] is True
+        facts = json.loads(run("--demo", "diagnose", "--json", env=demo_env).stdout)
+        assert facts["desktop"]["qt_platform"] == "offscreen", "the running app's own Qt facts, over the socket"
+        assert facts["app"]["mode"].startswith("demo") and facts["app"]["running"] is True
+        assert facts["keyring"]["backend"].endswith("MemoryKeyring")
         assert quit_app(app) == 0
 
 

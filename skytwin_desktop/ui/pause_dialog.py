@@ -69,7 +69,7 @@ class PauseDialog(QDialog):
             if report.operator_paused else "Administrator: not paused."
         )
         if report.user_paused:
-            since = f" {words.since(report.paused_at, report.now)}" if report.paused_at else ""
+            since = f" {words.when(report.paused_at, report.now)}" if report.paused_at else ""
             reason = f" Reason: {report.paused_reason}" if report.paused_reason else ""
             self.person_line.setText(f"You: paused{since}.{reason}")
             self.question.setText(RESUME_QUESTION)

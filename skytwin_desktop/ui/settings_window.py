@@ -92,6 +92,7 @@ class SettingsWindow(QWidget):
     connector_action = Signal(object, str)  # connector, "connect" | "reconnect" | "disconnect"
     pause_window_requested = Signal()
     open_log_folder = Signal()
+    copy_diagnostics_requested = Signal()
     delete_all_requested = Signal()
 
     def __init__(self, save: Callable[[str, Any], None], paths: AppPaths, rules: RuleStore | None = None) -> None:
@@ -214,8 +215,28 @@ class SettingsWindow(QWidget):
             label = QLabel(line)
             label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
             box.addWidget(label)
+        row = QHBoxLayout()
+        self.diagnostics_button = QPushButton("Copy dia&gnostics", objectName="copy-diagnostics")
+        self.diagnostics_button.setToolTip("Versions, paths, tray and notification support, connector states and "
+                                           "recent errors, with sign-ins hidden: paste it into a bug report")
+        self.diagnostics_button.clicked.connect(self._ask_diagnostics)
+        self.diagnostics_note = QLabel(objectName="diagnostics-note")
+        self.diagnostics_note.setWordWrap(True)
+        row.addWidget(self.diagnostics_button)
+        row.addWidget(self.diagnostics_note, 1)
+        box.addLayout(row)
         box.addStretch(1)
         return tab
+
+    def _ask_diagnostics(self) -> None:
+        self.diagnostics_button.setEnabled(False)
+        self.diagnostics_note.setText("Gathering…")
+        self.copy_diagnostics_requested.emit()
+
+    def diagnostics_done(self, message: str) -> None:
+        """The diagnostics were copied (or why not), in words."""
+        self.diagnostics_button.setEnabled(True)
+        self.diagnostics_note.setText(message)
 
     # --- state ---------------------------------------------------------------------------
     def show_report(self, report: StatusReport) -> None:
