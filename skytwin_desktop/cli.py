@@ -71,6 +71,8 @@ class Output:
     def terminal(cls) -> Output:
         def write(stream: str, text: str) -> None:
             target = sys.stdout if stream == "out" else sys.stderr
+            if target is None:  # a windowed start (pythonw, the Windows build): no terminal to write to
+                return
             target.write(text)
             target.flush()
 
@@ -126,6 +128,10 @@ def build_parser(parser_class: type[_Parser] = _Parser) -> argparse.ArgumentPars
     diagnose = commands.add_parser("diagnose", help="versions, paths, keyring, tray and notification support, "
                                                     "connector states and recent errors, for a bug report")
     diagnose.add_argument("--json", action="store_true", help="print machine-readable JSON")
+    entry = commands.add_parser("install-desktop-entry",
+                                help="add SkyTwin to your app menu (Linux/BSD): a launcher for this installation "
+                                     "and its icon")
+    entry.add_argument("--remove", action="store_true", help="take the launcher and icon away again")
     undo = commands.add_parser("undo", help="reverse an action the twin carried out (its action id in 'activity')")
     undo.add_argument("id", type=_positive_id, metavar="ID")
     return parser
@@ -151,6 +157,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     command = args.command or "run"
     app: Intents | None = None
     try:
+        if command == "install-desktop-entry":  # the person's own menu: no store, no running app needed
+            return _desktop_entry(args, out)
         config = Config.from_env()
         place = instance_paths(config.data_dir, demo=args.demo)
         answered = _ask_running(place, _forwarded(argv), out)
@@ -196,7 +204,7 @@ def serve(app: Intents, argv: list[str], write: Callable[[str, str], None]) -> i
     try:
         args = build_parser(Serving).parse_args(argv)
         command = args.command or "run"
-        if command == "run" or args.demo:
+        if command in ("run", "install-desktop-entry") or args.demo:
             out.error(f"{PROG}: only commands are taken over the socket")
             return 2
         return _COMMANDS[command](app, args, out)
@@ -333,7 +341,7 @@ def _poll_once(app: Intents, _args: argparse.Namespace, out: Output) -> int:
         else:
             why = words.failure(report.error_code)
             out.print(f"{title}: {words.outcome(report.outcome)}" + (f" ({why})" if why else "")
-                      + (f" - {report.detail}" if report.detail and report.detail != why else ""))
+                      + (f" - {report.detail}" if report.detail and not why else ""))
     if batch.signals or batch.resolved:
         out.print(f"Twin: {batch.signals} item(s) judged, {batch.executed} done, {batch.queued} waiting for your "
                   f"approval, {batch.denied} refused, {batch.failed} failed")
@@ -392,6 +400,19 @@ def _undo(app: Intents, args: argparse.Namespace, out: Output) -> int:
     answer = app.undo(args.id)
     out.print(f"Action #{args.id}: {answer}")
     return 0 if answer.ok else 1
+
+
+def _desktop_entry(args: argparse.Namespace, out: Output) -> int:
+    from skytwin_desktop.desktop_entry import install_desktop_entry, remove_desktop_entry
+
+    if args.remove:
+        removed = remove_desktop_entry()
+        out.print("Removed:\n" + "\n".join(f"  {path}" for path in removed) if removed
+                  else "There was no SkyTwin launcher to remove.")
+        return 0
+    written = install_desktop_entry()
+    out.print("SkyTwin Desktop is in your app menu now. Written:\n" + "\n".join(f"  {path}" for path in written))
+    return 0
 
 
 def _diagnose(app: Intents, args: argparse.Namespace, out: Output) -> int:

@@ -39,6 +39,7 @@ from skytwin_desktop.twin.pipeline import Twin
 
 if TYPE_CHECKING:
     from skytwin_desktop.door import Serve
+    from skytwin_desktop.ui.tray import TrayController
 
 log = logging.getLogger(__name__)
 
@@ -151,7 +152,7 @@ def run_tray(app: Intents, lock: InstanceLock, door_path: Path, serve: Serve, *,
             in_background(f"sign-in-{connector.value}", lambda: sign_in(connector))
 
     paths = app.paths
-    settings = SettingsWindow(app.save_setting, paths, rules=app)
+    settings = SettingsWindow(app.save_setting, paths, rules=app, login=LoginEntry())
     settings.connector_action.connect(connector_action)
     settings.delete_all_requested.connect(
         lambda: in_background("delete-all", lambda: log.info("Deleted all data: %s", app.delete_all())))
@@ -202,8 +203,8 @@ def run_tray(app: Intents, lock: InstanceLock, door_path: Path, serve: Serve, *,
         controller.shutdown()
         lock.release()
         app.close()
-        os.execve(sys.executable, [sys.executable, "-m", "skytwin_desktop", *extra, *sys.argv[1:]],
-                  os.environ if environ is None else environ)
+        program = [sys.executable] if getattr(sys, "frozen", False) else [sys.executable, "-m", "skytwin_desktop"]
+        os.execve(sys.executable, [*program, *extra, *sys.argv[1:]], os.environ if environ is None else environ)
 
     def try_demo() -> None:
         """The demo in a throwaway folder, whatever SKYTWIN_DATA_DIR says: never in the person's data."""
@@ -214,6 +215,7 @@ def run_tray(app: Intents, lock: InstanceLock, door_path: Path, serve: Serve, *,
     controller.place()
     if not demo:
         controller.welcome()
+        offer_launcher_once(controller, paths.data_dir / LAUNCHER_OFFERED, in_background)
     scheduler.start()
     wake_watch = LogindWatch.start(on_wake=scheduler.woke)  # None without logind: the clock check stands in
     if wake_watch is not None:
@@ -226,6 +228,43 @@ def run_tray(app: Intents, lock: InstanceLock, door_path: Path, serve: Serve, *,
     settle_after_startup()
     log.info("Tray started (%s)", "system tray" if QSystemTrayIcon.isSystemTrayAvailable() else "no tray: window")
     return qt.exec()
+
+
+LAUNCHER_OFFERED = ".launcher-offered"
+"""In the data folder once the app-menu entry was offered: it is offered once, not at every start."""
+
+
+def offer_launcher_once(controller: TrayController, marker: Path,
+                        in_background: Callable[[str, Callable[[], object]], None]) -> None:
+    from skytwin_desktop.desktop_entry import desktop_entry_installed, install_desktop_entry, is_xdg
+
+    if not is_xdg() or marker.exists() or desktop_entry_installed():
+        return
+    try:
+        marker.touch()
+    except OSError as exc:
+        log.warning("Could not note that the app-menu entry was offered (%s); not offering it", exc)
+        return
+
+    def add() -> None:
+        in_background("install-desktop-entry", lambda: log.info("App-menu entry written: %s", install_desktop_entry()))
+
+    controller.add_launcher = add
+    controller.offer_launcher()
+
+
+class LoginEntry:
+    """Start at login, as the settings window sees it: the platform's own entry, read back each time."""
+
+    def enabled(self) -> bool:
+        from skytwin_desktop.autostart import autostart_enabled
+
+        return autostart_enabled()
+
+    def set(self, enabled: bool) -> object:
+        from skytwin_desktop.autostart import set_autostart
+
+        return set_autostart(enabled)
 
 
 def local_timezone_name() -> str:

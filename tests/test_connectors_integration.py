@@ -64,7 +64,7 @@ def test_connect_with_the_loopback_flow_then_poll(google, data_dir):
                                                ["https://www.googleapis.com/auth/calendar.events"]]
     done = cli("poll-once")
     assert done.returncode == 0, done.stdout + done.stderr
-    assert "gmail: ok" in done.stdout and "calendar: ok" in done.stdout
+    assert "Gmail: read" in done.stdout and "Calendar: read" in done.stdout
 
 
 def test_first_sync_records_signals_and_cursor_together(google, app):
@@ -98,7 +98,8 @@ def test_revoked_gmail_needs_reauth_and_calendar_keeps_working(google, app):
     google.expire_access_tokens()  # as after an hour: the next call must refresh
     done = cli("poll-once")
     assert done.returncode == 1
-    assert "gmail: permanent_failure (invalid_grant)" in done.stdout and "calendar: ok" in done.stdout
+    assert "Gmail: Google refused; it needs reconnecting (Google access was revoked or expired)" in done.stdout
+    assert "Calendar: read" in done.stdout and "invalid_grant" not in done.stdout
     report = status()
     assert report["connectors"]["gmail"]["status"] == "needs_reauth"
     assert report["connectors"]["gmail"]["error_code"] == "invalid_grant"
@@ -113,7 +114,7 @@ def test_revoked_gmail_needs_reauth_and_calendar_keeps_working(google, app):
         assert reports == {GMAIL: Outcome.NEEDS_REAUTH, CALENDAR: Outcome.OK}
     assert google.token_requests() == token_requests, "no token requests while the breaker is open"
     again = cli("poll-once")  # a separate process respects it too
-    assert again.returncode == 1 and "gmail: needs_reauth" in again.stdout and "calendar: ok" in again.stdout
+    assert again.returncode == 1 and "Gmail: needs reconnecting" in again.stdout and "Calendar: read" in again.stdout
 
     connect(GMAIL)  # reconnect: connected at once, no waiting for a backoff
     assert status()["connectors"]["gmail"]["status"] == "connected"
@@ -346,7 +347,7 @@ def test_backoff_is_respected_by_a_separate_process(google):
     real_time.close()
     requests_before = len(google.requests)
     done = cli("poll-once")
-    assert done.returncode == 1 and "gmail: backing_off" in done.stdout
+    assert done.returncode == 1 and "Gmail: waiting before trying again" in done.stdout
     assert len(google.requests) == requests_before
 
 
@@ -480,7 +481,7 @@ def page(url: str) -> str:
 
 @pytest.mark.parametrize("how, says", [
     ("forged", "This answer was not for the sign-in SkyTwin asked for, so it was refused. Nothing was connected."),
-    ("denied", "Google says the sign-in did not go ahead (access_denied). Nothing was connected."),
+    ("denied", "The sign-in did not go ahead: access was declined on Google&#x27;s page. Nothing was connected."),
     ("allowed", "SkyTwin is connected to your Gmail"),
 ])
 def test_the_browser_page_tells_the_truth(google, app, monkeypatch, how, says):

@@ -4,7 +4,7 @@ Connectors, Data and About show state and forward the person's intents to callba
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
 from PySide6.QtCore import Qt, QTime, Signal
 from PySide6.QtWidgets import (
@@ -86,6 +86,13 @@ def _editor(spec: SettingSpec) -> tuple[QWidget, Callable[[], Any], Callable[[An
             lambda v: text.setPlainText("\n".join(v)), text.textChanged)
 
 
+class LoginSwitch(Protocol):
+    """The platform's start-at-login entry (see `autostart`)."""
+
+    def enabled(self) -> bool: ...
+    def set(self, enabled: bool) -> object: ...
+
+
 class SettingsWindow(QWidget):
     """`save(key, value)` stores one autonomy setting and raises on a bad value (shown inline)."""
 
@@ -95,7 +102,8 @@ class SettingsWindow(QWidget):
     copy_diagnostics_requested = Signal()
     delete_all_requested = Signal()
 
-    def __init__(self, save: Callable[[str, Any], None], paths: AppPaths, rules: RuleStore | None = None) -> None:
+    def __init__(self, save: Callable[[str, Any], None], paths: AppPaths, rules: RuleStore | None = None,
+                 login: LoginSwitch | None = None) -> None:
         super().__init__()
         self.setWindowTitle("SkyTwin settings")
         self.setObjectName("settings-window")
@@ -114,6 +122,9 @@ class SettingsWindow(QWidget):
         self.banner.hide()
         layout.addWidget(self.banner)
         layout.addWidget(self.tabs)
+        self.login = login
+        if login is not None:
+            self.tabs.addTab(self._general_tab(login), "Gen&eral")
         self.tabs.addTab(self._connectors_tab(), "&Connectors")
         self.tabs.addTab(self._autonomy_tab(), "&Autonomy")
         self.rules_tab = RulesTab(rules) if rules is not None else None
@@ -121,6 +132,45 @@ class SettingsWindow(QWidget):
             self.tabs.addTab(self.rules_tab, "&Rules")
         self.tabs.addTab(self._data_tab(paths), "&Data")
         self.tabs.addTab(self._about_tab(paths), "A&bout")
+
+    # --- General -------------------------------------------------------------------------
+    def _general_tab(self, login: LoginSwitch) -> QWidget:
+        tab = QWidget()
+        box = QVBoxLayout(tab)
+        self.login_box = QCheckBox("Start SkyTwin when I &log in (into the tray, after a short delay)",
+                                   objectName="start-at-login")
+        self.login_box.setToolTip("Writes your system's own login entry; what is shown is read back from it")
+        self.login_box.toggled.connect(self._login_toggled)
+        self.login_error = QLabel(objectName="login-error")
+        self.login_error.setStyleSheet("color:#b91c1c;")
+        self.login_error.setWordWrap(True)
+        box.addWidget(self.login_box)
+        box.addWidget(self.login_error)
+        box.addStretch(1)
+        self.show_login()
+        return tab
+
+    def show_login(self) -> None:
+        """What the system will really do at the next login (the entry can change behind our back)."""
+        if self.login is None:
+            return
+        self.login_box.blockSignals(True)
+        try:
+            self.login_box.setChecked(self.login.enabled())
+        finally:
+            self.login_box.blockSignals(False)
+
+    def _login_toggled(self, wanted: bool) -> None:
+        try:
+            self.login.set(wanted)
+            self.login_error.setText("")
+        except Exception as exc:  # in words, and the box shows what is really so
+            self.login_error.setText(str(exc))
+        self.show_login()
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        self.show_login()
 
     # --- Connectors ----------------------------------------------------------------------
     def _connectors_tab(self) -> QWidget:

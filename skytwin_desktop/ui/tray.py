@@ -34,6 +34,7 @@ log = logging.getLogger(__name__)
 TRAY_RECHECK_MS = 30_000
 """How often the no-tray window looks for a tray that appeared (a panel started late, say)."""
 TRY_DEMO = "try-demo"
+ADD_LAUNCHER = "add-launcher"
 NO_TRAY_NOTE = ("Your desktop has no system tray, so SkyTwin shows this window instead. It moves to the tray "
                 "by itself when one appears (on GNOME, install the AppIndicator extension).")
 
@@ -62,6 +63,8 @@ class TrayController(QObject):
         """connector_action(connector, "connect" | "reconnect" | "cancel"): the composition's worker."""
         self.try_demo: Callable[[], None] | None = None
         """Restarts the app against the built-in sandbox (set by the composition root)."""
+        self.add_launcher: Callable[[], None] | None = None
+        """Puts SkyTwin into the desktop's app menu (set by the composition root where there is one)."""
         self.notifier = notifier
         self.notices = ReauthNotices()
         self.problem: SkytwinError | None = None
@@ -290,6 +293,12 @@ class TrayController(QObject):
             self.tray.showMessage("Sign-in link copied", f"Paste it into your browser to connect {connector.title}.",
                                   QSystemTrayIcon.MessageIcon.Information, 5_000)
 
+    def offer_launcher(self) -> None:
+        """Asked once, at a first start: SkyTwin in the app menu like any other app."""
+        self._announce("launcher", "Add SkyTwin to your app menu?",
+                       "Then you can start it from the menu like your other apps.", (ADD_LAUNCHER, "Add to app menu"),
+                       persistent=False)
+
     def welcome(self) -> None:
         """The first run (nothing connected yet): the window that guides, and one notification."""
         if any(state.status is not HealthStatus.DISABLED for state in self.report.connectors.values()):
@@ -309,6 +318,8 @@ class TrayController(QObject):
             self.open_approvals_window()
         elif key in ("restart", "default") and tag == "stopped" and self.restart is not None:
             self.restart()
+        elif tag == "launcher" and key in (ADD_LAUNCHER, "default") and self.add_launcher is not None:
+            self.add_launcher()
         elif tag == "welcome":
             if key.startswith("connect-") and key.removeprefix("connect-") in {c.value for c in Connector}:
                 self.act_on_connector(Connector(key.removeprefix("connect-")), "connect")
