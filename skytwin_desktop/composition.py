@@ -171,6 +171,10 @@ def run_tray(app: Intents, lock: InstanceLock, door_path: Path, serve: Serve, *,
     controller = TrayController(app.report, set_pause=app.set_pause, connector_action=connector_action,
                                 notifier=notifier, settings=settings, approvals=ApprovalsWindow(app))
     controller.window.offer_demo = not demo
+    if demo:
+        controller.demo = True
+        controller.window.setWindowTitle("SkyTwin Desktop — demo (a pretend Google account)")
+        controller.refresh()
     bridge.changed.connect(controller.changed, Qt.ConnectionType.QueuedConnection)
     bridge.failed.connect(controller.failed, Qt.ConnectionType.QueuedConnection)
     bridge.notification_action.connect(controller.notification_action, Qt.ConnectionType.QueuedConnection)

@@ -209,7 +209,7 @@ def test_connect_from_the_cli_is_carried_out_by_the_running_app(google, env, dat
                           "If it did not open, open this address there:", "streamed from the running app"
         assert told[1].startswith(f"{google.url}/o/oauth2/auth?") and told[-1] == "Gmail connected."
         assert "Command from the socket: connect" in log_text(data_dir)
-        assert until(lambda: "Tray shows: SkyTwin — listening" in log_text(data_dir), limit=5)
+        assert until(lambda: "Tray shows: SkyTwin — listening to Gmail" in log_text(data_dir), limit=5)
         status = json.loads(run("status", "--json", env=env).stdout)
         assert status["connectors"]["gmail"]["status"] == "connected"
         assert status["connectors"]["gmail"]["reading"] is True, "the running app reads it"

@@ -64,7 +64,7 @@ def test_offline_is_shown_as_not_reading_with_since_why_and_retry(google):
 
 def test_the_tray_never_says_listening_while_a_connected_service_is_not_read(app, google):
     app.connectors.connect(GMAIL)
-    assert tray_state(report(app)).tooltip == "SkyTwin — listening"
+    assert tray_state(report(app)).tooltip == "SkyTwin — listening to Gmail"
     google.fail_next("/gmail", 503, count=5)
     assert app.connectors.poll(GMAIL).outcome is Outcome.TRANSIENT_FAILURE
     state = tray_state(report(app))

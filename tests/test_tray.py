@@ -38,7 +38,7 @@ def report(*, user_paused=False, operator_paused=False, gmail=HealthStatus.CONNE
 
 def test_state_words_and_icons():
     assert tray_state(report()).icon is TrayIcon.LISTENING
-    assert tray_state(report()).tooltip == "SkyTwin — listening"
+    assert tray_state(report()).tooltip == "SkyTwin — listening to Gmail and Calendar"
     assert tray_state(report(user_paused=True)).tooltip == "SkyTwin — paused by you"
     assert tray_state(report(user_paused=True)).icon is TrayIcon.PAUSED
     operator = tray_state(report(user_paused=True, operator_paused=True))
@@ -120,7 +120,7 @@ def test_menu_follows_the_state(qtbot):
     source = Source(report(approvals=3))
     controller = TrayController(source, notifier=RecordingNotifier())
     qtbot.addWidget(controller.window)
-    assert menu_texts(controller) == ["SkyTwin — listening", "&Pause now…", "Approvals (3)",
+    assert menu_texts(controller) == ["SkyTwin — listening to Gmail and Calendar", "&Pause now…", "Approvals (3)",
                                       "Show &status…", "&Settings…", "&Quit"]
     source.value = report(user_paused=True, gmail=HealthStatus.NEEDS_REAUTH)
     controller.refresh()
@@ -426,4 +426,10 @@ def test_with_nothing_connected_the_tray_says_so_instead_of_listening():
     assert paused.tooltip == "SkyTwin — not connected to Google; paused by you"
     assert paused.icon is TrayIcon.NOT_READING_PAUSED
     one = tray_state(report(gmail=HealthStatus.DISABLED))
-    assert one.tooltip == "SkyTwin — listening", "one connected service is being read"
+    assert one.tooltip == "SkyTwin — listening to Calendar", "one connected service is being read"
+
+
+def test_the_demo_says_it_is_the_demo():
+    state = tray_state(report(), demo=True)
+    assert state.tooltip == "SkyTwin demo (a pretend Google account) — listening to Gmail and Calendar"
+    assert tray_state(report()).tooltip.startswith("SkyTwin — ")

@@ -89,9 +89,11 @@ def not_reading_message(connector: Connector, state: ConnectorState, now: dateti
     return f"Your twin is not reading {connector.title} right now: {why}.{retry}"
 
 
-def tray_state(report: StatusReport, problem: str | None = None, detail: str | None = None) -> TrayState:
+def tray_state(report: StatusReport, problem: str | None = None, detail: str | None = None, *,
+               demo: bool = False) -> TrayState:
     """`problem`: why the app cannot work at all (its database), in a few words, if it cannot;
-    `detail`: the same in a whole sentence, with what to do (shown as a banner)."""
+    `detail`: the same in a whole sentence, with what to do (shown as a banner); `demo`: against
+    the built-in pretend Google account, which the tray says."""
     broken = report.needs_reauth
     unread = report.not_reading
     unconnected = all(state.status is HealthStatus.DISABLED for state in report.connectors.values())
@@ -127,7 +129,8 @@ def tray_state(report: StatusReport, problem: str | None = None, detail: str | N
         icon = TrayIcon.PAUSED
     else:
         icon = TrayIcon.LISTENING
-        phrases.append("listening")
+        reading = [name.title for name, state in report.connectors.items() if state.reading]
+        phrases.append(f"listening to {' and '.join(reading)}")
     if report.operator_paused:
         pause_item = PauseItem.OPERATOR
     else:
@@ -143,7 +146,8 @@ def tray_state(report: StatusReport, problem: str | None = None, detail: str | N
     if unconnected and not waiting:
         banners.append(Banner("not-reading", NOT_CONNECTED))
     headline = "; ".join(phrases)
-    return TrayState(icon=icon, tooltip=f"SkyTwin — {headline}", pause_item=pause_item,
+    name = "SkyTwin demo (a pretend Google account)" if demo else "SkyTwin"
+    return TrayState(icon=icon, tooltip=f"{name} — {headline}", pause_item=pause_item,
                      approvals=report.pending_approvals, reconnect=tuple(c for c in broken if c not in waiting),
                      banners=tuple(banners), signing_in=waiting, headline=headline[:1].upper() + headline[1:])
 

@@ -72,6 +72,8 @@ class TrayController(QObject):
         self.stop_acting: Callable[[], None] | None = None
         """Stops the background work (set by the composition root)."""
         self._refresh_due = False
+        self.demo = False
+        """Against the built-in sandbox: every window and the tooltip say so (set by the composition root)."""
         self.tray = QSystemTrayIcon(self)
         self.menu = QMenu()
         self.state_action = QAction(self)
@@ -140,7 +142,8 @@ class TrayController(QObject):
             if self.problem and not self.stopped:
                 self.problem = None  # the database answers again
         problem = self.problem
-        self.state = tray_state(self.report, problem.short() if problem else None, str(problem) if problem else None)
+        self.state = tray_state(self.report, problem.short() if problem else None, str(problem) if problem else None,
+                                demo=self.demo)
         self._apply(self.state)
         self._notify()
 
