@@ -55,10 +55,22 @@ def seed_working(env: dict[str, str]) -> None:
         context.close()
 
 
+def fresh_environment(sandbox: GoogleSandbox, data_dir: Path) -> dict[str, str]:
+    """A first start: the sandbox configured, nothing connected, and a browser that opens nothing
+    (so a sign-in waits for the person, as it does when no browser comes up)."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    return dict(os.environ, SKYTWIN_DATA_DIR=str(data_dir), SKYTWIN_GOOGLE_API_ROOT=sandbox.url,
+                SKYTWIN_GOOGLE_CLIENT_SECRETS=str(sandbox.write_client_secrets(data_dir / "client.json")),
+                PYTHON_KEYRING_BACKEND="keyrings.alt.file.PlaintextKeyring", BROWSER="true %s")
+
+
 def main() -> None:
     with GoogleSandbox() as sandbox:
-        env = connected_environment(sandbox, Path(os.environ["SKYTWIN_DATA_DIR"]))
-        seed_rules(env)
+        if os.environ.get("SCENE") == "fresh":
+            env = fresh_environment(sandbox, Path(os.environ["SKYTWIN_DATA_DIR"]))
+        else:
+            env = connected_environment(sandbox, Path(os.environ["SKYTWIN_DATA_DIR"]))
+            seed_rules(env)
         if os.environ.get("SCENE") == "working":
             seed_working(env)
         if os.environ.get("SCENE") == "revoked":

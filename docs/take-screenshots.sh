@@ -40,18 +40,31 @@ dbus-run-session -- bash -euo pipefail -c '
   tint2 >/tmp/skytwin-tint2.log 2>&1 &
   wait_for 30 grep -q "systray started" /tmp/skytwin-tint2.log
 
+  scene SCENE=fresh  # a first start: nothing connected; the window that guides and one notification
+  import -window root docs/first-run.png
+  "$PYTHON" -m skytwin_desktop connect gmail >/dev/null 2>&1 &  # carried out by the app; no browser opens
+  connect=$!
+  sleep 3
+  import -window root docs/sign-in-waiting.png
+  xdotool mousemove "$ix" "$iy" click 3; sleep 1; corner tray-menu-sign-in; xdotool key Escape; sleep 0.5
+  kill $connect 2>/dev/null || true
+  end_scene
+
   scene SCENE=healthy
   sleep 0
   xdotool mousemove "$ix" "$iy" click 3; sleep 1; corner tray-menu; xdotool key Escape; sleep 0.5
   menu_item 104; sleep 1.5
   import -window root docs/pause-window.png
-  xdotool key Escape
+  xdotool key Escape; sleep 0.5
+  xdotool search --name "^SkyTwin Desktop$" windowunmap 2>/dev/null || true
+  xdotool mousemove "$ix" "$iy" click 1; sleep 1.5
+  import -window root docs/dashboard.png
   end_scene
 
   scene SCENE=revoked SCENE_PAUSE="Travelling this week"
   menu_item 36; sleep 2
   win=$(xdotool search --name "^SkyTwin settings$" | head -1)
-  for tab in c:connectors a:autonomy r:rules d:data b:about; do
+  for tab in e:general c:connectors a:autonomy r:rules d:data b:about; do
     xdotool windowfocus --sync "$win" key "alt+${tab%%:*}"; sleep 0.7
     import -window "$win" "docs/settings-${tab#*:}.png"
   done
@@ -87,6 +100,9 @@ dbus-run-session -- bash -euo pipefail -c '
   end_scene
   scene SCENE=revoked SCENE_PAUSE="Travelling this week"
   import -window root -crop 200x40+700+560 +repage docs/tray-light-attention-paused.png
+  end_scene
+  scene SCENE=fresh
+  import -window root -crop 200x40+700+560 +repage docs/tray-light-not-connected.png
   end_scene
 '
 echo "screenshots written to docs/"

@@ -219,7 +219,7 @@ def run_tray(app: Intents, lock: InstanceLock, door_path: Path, serve: Serve, *,
     controller.place()
     if not demo:
         controller.welcome()
-        offer_launcher_once(controller, paths.data_dir / LAUNCHER_OFFERED, in_background)
+        offer_launcher_once(controller, paths.data_dir / LAUNCHER_OFFERED)
     scheduler.start()
     wake_watch = LogindWatch.start(on_wake=scheduler.woke)  # None without logind: the clock check stands in
     if wake_watch is not None:
@@ -238,8 +238,7 @@ LAUNCHER_OFFERED = ".launcher-offered"
 """In the data folder once the app-menu entry was offered: it is offered once, not at every start."""
 
 
-def offer_launcher_once(controller: TrayController, marker: Path,
-                        in_background: Callable[[str, Callable[[], object]], None]) -> None:
+def offer_launcher_once(controller: TrayController, marker: Path) -> None:
     from skytwin_desktop.desktop_entry import desktop_entry_installed, install_desktop_entry, is_xdg
 
     if not is_xdg() or marker.exists() or desktop_entry_installed():
@@ -251,7 +250,14 @@ def offer_launcher_once(controller: TrayController, marker: Path,
         return
 
     def add() -> None:
-        in_background("install-desktop-entry", lambda: log.info("App-menu entry written: %s", install_desktop_entry()))
+        """A few small files (no network): done here, so the window says what really happened."""
+        try:
+            log.info("App-menu entry written: %s", install_desktop_entry())
+        except SkytwinError as exc:
+            controller.window.launcher_added(f"Could not add it: {exc}")
+            controller.background_failed(str(exc))
+        else:
+            controller.window.launcher_added("SkyTwin is in your app menu now.")
 
     controller.add_launcher = add
     controller.offer_launcher()

@@ -56,18 +56,12 @@ def test_the_app_menu_entry_is_offered_once_and_added_with_one_click(qtbot, tmp_
     controller = TrayController(lambda: _report(), notifier=notifier)
     qtbot.addWidget(controller.window)
     marker = tmp_path / LAUNCHER_OFFERED
-    ran = []
-
-    def in_background(name, work):
-        ran.append(name)
-        work()
-
-    offer_launcher_once(controller, marker, in_background)
+    offer_launcher_once(controller, marker)
     assert [shown[0] for shown in notifier.shown] == ["launcher"] and marker.exists()
     assert notifier.shown[0][3] == ((ADD_LAUNCHER, "Add to app menu"),)
     controller.notification_action(ADD_LAUNCHER, "launcher")
-    assert ran == ["install-desktop-entry"] and desktop_entry_installed()
-    offer_launcher_once(controller, marker, in_background)
+    assert desktop_entry_installed()
+    offer_launcher_once(controller, marker)
     assert len(notifier.shown) == 1, "offered once, not at every start"
     controller.shutdown()
 
@@ -90,3 +84,17 @@ def _report():
     return StatusReport(user_id=1, email=None, trust_tier="observer", operator_paused=False, user_paused=False,
                         paused_at=None, paused_reason=None,
                         connectors={c: ConnectorState(HealthStatus.DISABLED) for c in Connector}, pending_approvals=0)
+
+
+def test_at_a_first_run_the_offer_sits_in_the_welcome_window_not_a_second_notification(qtbot, tmp_path):
+    notifier = RecordingNotifier()
+    controller = TrayController(lambda: _report(), notifier=notifier)
+    qtbot.addWidget(controller.window)
+    controller.welcome()
+    offer_launcher_once(controller, tmp_path / LAUNCHER_OFFERED)
+    assert [shown[0] for shown in notifier.shown] == ["welcome"], "one notification at a time"
+    assert controller.window.launcher_box.isVisible()
+    controller.window.launcher_button.click()
+    assert desktop_entry_installed() and "in your app menu" in controller.window.launcher_text.text()
+    assert controller.window.launcher_button.isHidden()
+    controller.shutdown()

@@ -82,6 +82,7 @@ class StatusWindow(QWidget):
     approvals_requested = Signal()
     settings_requested = Signal()
     demo_requested = Signal()
+    launcher_requested = Signal()
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
@@ -151,6 +152,17 @@ class StatusWindow(QWidget):
         demo_row.addWidget(self.demo_button)
         self.demo_box.hide()
         layout.addWidget(self.demo_box)
+        self.launcher_box = QFrame(objectName="launcher-box")
+        self.launcher_box.setFrameShape(QFrame.Shape.StyledPanel)
+        launcher_row = QHBoxLayout(self.launcher_box)
+        self.launcher_text = QLabel("Start SkyTwin from your app menu like your other apps?")
+        self.launcher_text.setWordWrap(True)
+        launcher_row.addWidget(self.launcher_text, 1)
+        self.launcher_button = QPushButton("Add to app &menu", objectName="add-launcher")
+        self.launcher_button.clicked.connect(self.launcher_requested.emit)
+        launcher_row.addWidget(self.launcher_button)
+        self.launcher_box.hide()
+        layout.addWidget(self.launcher_box)
         layout.addStretch(1)
         buttons = QHBoxLayout()
         self.settings_button = QPushButton("&Settings…", objectName="open-settings")
@@ -164,6 +176,10 @@ class StatusWindow(QWidget):
         self.banners: list[BannerWidget] = []
         self.offer_demo = True
         """False in the demo itself."""
+
+    def launcher_added(self, message: str) -> None:
+        self.launcher_text.setText(message)
+        self.launcher_button.hide()
 
     def set_note(self, text: str | None) -> None:
         self.note.setText(text or "")

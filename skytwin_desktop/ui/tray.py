@@ -121,6 +121,7 @@ class TrayController(QObject):
         self.window.approvals_requested.connect(self.open_approvals_window)
         self.window.settings_requested.connect(self.open_settings_window)
         self.window.demo_requested.connect(lambda: self.try_demo() if self.try_demo is not None else None)
+        self.window.launcher_requested.connect(lambda: self.add_launcher() if self.add_launcher is not None else None)
         self.pause_dialog: PauseDialog | None = None
         self.recheck = QTimer(self)
         self.recheck.setInterval(TRAY_RECHECK_MS)
@@ -297,7 +298,11 @@ class TrayController(QObject):
                                   QSystemTrayIcon.MessageIcon.Information, 5_000)
 
     def offer_launcher(self) -> None:
-        """Asked once, at a first start: SkyTwin in the app menu like any other app."""
+        """Asked once, at a first start: SkyTwin in the app menu like any other app. In the
+        welcome window when it is open (one thing at a time), else in a notification."""
+        if self.window.isVisible():
+            self.window.launcher_box.show()
+            return
         self._announce("launcher", "Add SkyTwin to your app menu?",
                        "Then you can start it from the menu like your other apps.", (ADD_LAUNCHER, "Add to app menu"),
                        persistent=False)
