@@ -243,11 +243,6 @@ def offer_launcher_once(controller: TrayController, marker: Path) -> None:
 
     if not is_xdg() or marker.exists() or desktop_entry_installed():
         return
-    try:
-        marker.touch()
-    except OSError as exc:
-        log.warning("Could not note that the app-menu entry was offered (%s); not offering it", exc)
-        return
 
     def add() -> None:
         """A few small files (no network): done here, so the window says what really happened."""
@@ -260,7 +255,11 @@ def offer_launcher_once(controller: TrayController, marker: Path) -> None:
             controller.window.launcher_added("SkyTwin is in your app menu now.")
 
     controller.add_launcher = add
-    controller.offer_launcher()
+    if controller.offer_launcher():
+        try:
+            marker.touch()
+        except OSError as exc:
+            log.warning("Could not note that the app-menu entry was offered (%s)", exc)
 
 
 class LoginEntry:

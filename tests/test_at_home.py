@@ -98,3 +98,24 @@ def test_at_a_first_run_the_offer_sits_in_the_welcome_window_not_a_second_notifi
     assert desktop_entry_installed() and "in your app menu" in controller.window.launcher_text.text()
     assert controller.window.launcher_button.isHidden()
     controller.shutdown()
+
+
+def test_copy_diagnostics_asks_once_and_says_what_came_of_it(qtbot, tmp_path):
+    window = settings_window(qtbot, tmp_path)
+    asked = []
+    window.copy_diagnostics_requested.connect(lambda: asked.append(True))
+    window.diagnostics_button.click()
+    assert asked == [True] and not window.diagnostics_button.isEnabled(), "one request at a time"
+    assert window.diagnostics_note.text() == "Gathering…"
+    window.diagnostics_done("Copied: paste it into your bug report.")
+    assert window.diagnostics_button.isEnabled() and window.diagnostics_note.text().startswith("Copied")
+
+
+def test_without_a_notification_service_the_offer_waits_for_a_later_start(qtbot, tmp_path):
+    """Never in the tray's own balloon: a StatusNotifierItem tray keeps its title as the icon's words."""
+    controller = TrayController(lambda: _report(), notifier=None)
+    qtbot.addWidget(controller.window)
+    marker = tmp_path / LAUNCHER_OFFERED
+    offer_launcher_once(controller, marker)
+    assert not marker.exists() and controller.tray.toolTip() == "SkyTwin — not connected to Google"
+    controller.shutdown()

@@ -297,21 +297,32 @@ class TrayController(QObject):
             self.tray.showMessage("Sign-in link copied", f"Paste it into your browser to connect {connector.title}.",
                                   QSystemTrayIcon.MessageIcon.Information, 5_000)
 
-    def offer_launcher(self) -> None:
+    def offer_launcher(self) -> bool:
         """Asked once, at a first start: SkyTwin in the app menu like any other app. In the
-        welcome window when it is open (one thing at a time), else in a notification."""
+        welcome window when it is open (one thing at a time), else in a desktop notification;
+        never in the tray's own balloon, which some trays keep as the icon's words. False: not
+        asked (ask at a later start)."""
         if self.window.isVisible():
             self.window.launcher_box.show()
-            return
-        self._announce("launcher", "Add SkyTwin to your app menu?",
-                       "Then you can start it from the menu like your other apps.", (ADD_LAUNCHER, "Add to app menu"),
-                       persistent=False)
+            return True
+        if self.notifier is None:
+            return False
+        try:
+            self.notifier.show("launcher", "Add SkyTwin to your app menu?",
+                               "Then you can start it from the menu like your other apps.",
+                               actions=((ADD_LAUNCHER, "Add to app menu"),), persistent=False)
+        except Exception as exc:
+            log.info("Could not offer the app-menu entry (%s)", type(exc).__name__)
+            return False
+        return True
 
     def welcome(self) -> None:
         """The first run (nothing connected yet): the window that guides, and one notification."""
         if any(state.status is not HealthStatus.DISABLED for state in self.report.connectors.values()):
             return
         self.open_status_window()
+        if self.notifier is None:
+            return  # the window says it all; the tray's own balloon would stand in for the icon's words
         actions = [(f"connect-{c.value}", f"Connect {c.title}") for c in Connector]
         if self.window.offer_demo:
             actions.append((TRY_DEMO, "Try the demo"))
