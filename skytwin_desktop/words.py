@@ -236,6 +236,12 @@ def when(moment: datetime | None, now: datetime, zone: tzinfo | None = None, nev
     return f"{local.day} {_MONTHS[local.month - 1]}{year} {clock}"
 
 
+def date_time(moment: datetime, zone: tzinfo | None = None) -> str:
+    """"Sat 5 Dec 11:30": a moment written out whole, for text that is kept (an approval's target)."""
+    local = moment.astimezone(zone)
+    return f"{_DAYS[local.weekday()]} {local.day} {_MONTHS[local.month - 1]} {_clock_text(local)}"
+
+
 def since(moment: datetime, now: datetime, zone: tzinfo | None = None) -> str:
     """"for 12 min" when near, else "since yesterday 09:12": how long a state has lasted."""
     delta = now - moment

@@ -174,10 +174,16 @@ def test_calendar_event_needing_nothing(signal):
     assert propose(signal, SETTINGS) == []
 
 
-def test_invite_time_in_target_is_really_utc():
+def test_invite_time_in_target_is_in_the_persons_zone():
     cest = timezone(timedelta(hours=2))  # Google returns dateTime in the event's own zone
     (proposal,) = propose(event(start=datetime(2026, 6, 11, 11, 0, tzinfo=cest)), SETTINGS)
-    assert "09:00 UTC" in proposal.action.target
+    assert "on Thu 11 Jun 09:00 from" in proposal.action.target, "UTC when the person's zone is UTC"
+    tokyo = replace(SETTINGS, timezone="Asia/Tokyo")
+    (proposal,) = propose(event(start=datetime(2026, 6, 11, 11, 0, tzinfo=cest)), tokyo)
+    assert "on Thu 11 Jun 18:00 from" in proposal.action.target
+    nowhere = replace(SETTINGS, timezone="Not/AZone")
+    (proposal,) = propose(event(start=datetime(2026, 6, 11, 11, 0, tzinfo=cest)), nowhere)
+    assert "on Thu 11 Jun 09:00 from" in proposal.action.target, "an unknown zone falls back to UTC"
 
 
 def test_archive_explanation_names_the_real_reason():

@@ -38,6 +38,7 @@ def test_wheel_contains_migrations_resources_and_the_command(wheel: Path):
     assert "skytwin_desktop/migrations/script.py.mako" in names
     assert any(n.startswith("skytwin_desktop/migrations/versions/0001_") for n in names)
     assert "skytwin_desktop/resources/icons/listening.svg" in names
+    assert "skytwin_desktop/resources/icons/hicolor/48x48/apps/skytwin-desktop.png" in names, "the launcher icon"
     entry_points = next(n for n in names if n.endswith(".dist-info/entry_points.txt"))
     assert "skytwin-desktop = skytwin_desktop.cli:main" in zipfile.ZipFile(wheel).read(entry_points).decode()
 

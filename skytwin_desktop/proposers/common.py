@@ -18,6 +18,8 @@ class ProposerSettings:
     """Addresses or domains (lower-case) whose invites may be accepted."""
     sender_labels: tuple[tuple[str, str], ...] = ()
     """(address or domain, Gmail label name) pairs, first match wins."""
+    timezone: str = "UTC"
+    """The person's IANA zone: times in what the proposers write are in it."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -39,7 +39,7 @@ from skytwin_desktop.store.approvals import (
 )
 from skytwin_desktop.store.connectors import add_to_inbox
 from skytwin_desktop.store.database import Sessions
-from skytwin_desktop.store.models import ActionRecord, Approval
+from skytwin_desktop.store.models import ActionRecord, Approval, User
 from skytwin_desktop.store.policy import SettingsCache, current_tier, record_feedback
 from skytwin_desktop.store.set_aside import set_aside, take_for_retry
 from skytwin_desktop.store.users import load_settings
@@ -96,6 +96,7 @@ def read_proposer_settings(session: Session, user_id: int) -> ProposerSettings:
         own_addresses=frozenset(a.lower() for a in store.own_addresses(session, user_id) if "@" in a),
         trusted_contacts=frozenset(entry.lower() for entry in stored.trusted_contacts or []),
         sender_labels=tuple(labels),
+        timezone=session.get_one(User, user_id).timezone,
     )
 
 

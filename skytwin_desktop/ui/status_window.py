@@ -69,7 +69,7 @@ def connector_text(connector: Connector, report: StatusReport) -> tuple[str, str
         return "Not connected: your twin does not read it.", "connect"
     if state.status is HealthStatus.NEEDS_REAUTH:
         why = words.failure(state.error_code) or words.GENERIC_FAILURE
-        return f"Needs reconnecting ({why}); your twin has stopped reading it.", "reconnect"
+        return f"Needs reconnecting ({why}); your twin has stopped reading it.", ""  # the banner has Reconnect
     if state.not_reading:
         return reading_line(connector, state, now) + ".", ""
     return f"Connected · last read {words.when(state.last_success_at, now)}", ""
