@@ -55,8 +55,8 @@ dbus-run-session -- bash -euo pipefail -c '
   xdotool mousemove "$ix" "$iy" click 3; sleep 1; corner tray-menu; xdotool key Escape; sleep 0.5
   menu_item 104; sleep 1.5
   import -window root docs/pause-window.png
-  xdotool key Escape; sleep 0.5
-  xdotool search --name "^SkyTwin Desktop$" windowunmap 2>/dev/null || true
+  win=$(xdotool search --name "^Pause SkyTwin$" | head -1)
+  xdotool windowfocus --sync "$win" key Escape; sleep 0.5  # Cancel: nothing paused
   xdotool mousemove "$ix" "$iy" click 1; sleep 1.5
   import -window root docs/dashboard.png
   end_scene
