@@ -62,25 +62,40 @@ def describe_activity(item: ActivityItem, now: datetime | None = None) -> str:
 
 
 class ItemCard(QWidget):
-    """One waiting item, readable whole, with its own Approve and Reject."""
+    """One waiting item, readable whole, with its own Approve and Reject.
+
+    Its children are found by name, never kept in Python attributes: a card is deleted with the
+    list's items, and a Python reference cycle through it could be collected on a worker thread,
+    finalising Qt objects off the GUI thread."""
 
     def __init__(self, text: str, approve: Callable[[], None], reject: Callable[[], None]) -> None:
         super().__init__()
         row = QHBoxLayout(self)
         row.setContentsMargins(6, 4, 6, 4)
-        self.label = QLabel(text)
-        self.label.setWordWrap(True)
-        self.label.setTextInteractionFlags(Qt.TextInteractionFlag.NoTextInteraction)
-        row.addWidget(self.label, 1)
+        label = QLabel(text, objectName="card-text")
+        label.setWordWrap(True)
+        label.setTextInteractionFlags(Qt.TextInteractionFlag.NoTextInteraction)
+        row.addWidget(label, 1)
         buttons = QVBoxLayout()
-        self.approve = QPushButton("Approve")
-        self.reject = QPushButton("Reject…")
-        for button, act in ((self.approve, approve), (self.reject, reject)):
+        for name, title, act in (("card-approve", "Approve", approve), ("card-reject", "Reject…", reject)):
+            button = QPushButton(title, objectName=name)
             button.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # the keyboard uses the row under the list
             button.clicked.connect(act)
             buttons.addWidget(button)
         buttons.addStretch(1)
         row.addLayout(buttons)
+
+    @property
+    def label(self) -> QLabel:
+        return self.findChild(QLabel, "card-text")
+
+    @property
+    def approve(self) -> QPushButton:
+        return self.findChild(QPushButton, "card-approve")
+
+    @property
+    def reject(self) -> QPushButton:
+        return self.findChild(QPushButton, "card-reject")
 
 
 class PendingList(QListWidget):
@@ -205,17 +220,18 @@ class ApprovalsWindow(QWidget):
         return self.pending.item(row).data(Qt.ItemDataRole.AccessibleTextRole)
 
     def _card(self, item: PendingItem, text: str) -> ItemCard:
-        card = ItemCard(text, lambda: self._choose_and(item, self.approve_selected),
-                        lambda: self._choose_and(item, self.reject_selected))
-        card.approve.setObjectName(f"approve-{item.id}")
-        card.reject.setObjectName(f"reject-{item.id}")
-        card.approve.setEnabled(not self.busy)
-        card.reject.setEnabled(not self.busy)
+        item_id = item.id
+        card = ItemCard(text, lambda: self._choose_and(item_id, self.approve_selected),
+                        lambda: self._choose_and(item_id, self.reject_selected))
+        card.setEnabled(not self.busy)
         return card
 
-    def _choose_and(self, item: PendingItem, act: Callable[[], None]) -> None:
-        _choose(self.pending, item)
-        act()
+    def _choose_and(self, item_id: int, act: Callable[[], None]) -> None:
+        for row in range(self.pending.count()):
+            if self.pending.item(row).data(Qt.ItemDataRole.UserRole).id == item_id:
+                self.pending.setCurrentRow(row)
+                act()
+                return
 
     def follow(self) -> None:
         """Something changed elsewhere (a poll, the CLI): show it, keeping the person's place when
@@ -234,9 +250,8 @@ class ApprovalsWindow(QWidget):
         self.reject_button.setEnabled(bool(self.pending.count()) and not self.busy)
         for row in range(self.pending.count()):
             card = self.pending.itemWidget(self.pending.item(row))
-            if isinstance(card, ItemCard):
-                card.approve.setEnabled(not self.busy)
-                card.reject.setEnabled(not self.busy)
+            if card is not None:
+                card.setEnabled(not self.busy)
         item: ActivityItem | None = _current(self.activity)
         self.undo_button.setEnabled(bool(item and item.undoable) and not self.busy)
 
