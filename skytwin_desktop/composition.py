@@ -184,6 +184,7 @@ def run_tray(app: Intents, lock: InstanceLock, door_path: Path, serve: Serve, *,
     scheduler = PollScheduler(app, app.poll_interval, on_failure=bridge.failed.emit,
                               api_root=app.context.config.google_api_root)
     controller.stop_acting = scheduler.shutdown
+    app.subscribe(lambda change: scheduler.sync() if change.what in SIGN_IN_CHANGES else None)
 
     def check_database(_path: str) -> None:
         """The file changed on disk: is it still ours? (SQLite writes it too; that is cheap to tell.)"""
@@ -234,6 +235,8 @@ def run_tray(app: Intents, lock: InstanceLock, door_path: Path, serve: Serve, *,
     return qt.exec()
 
 
+SIGN_IN_CHANGES = frozenset({"connector", "everything", "poll"})
+"""Changes after which the set of connected services may differ (a poll can find a revocation)."""
 LAUNCHER_OFFERED = ".launcher-offered"
 """In the data folder once the app-menu entry was offered: it is offered once, not at every start."""
 

@@ -25,6 +25,7 @@ from skytwin_desktop.domain import (
     ActionState,
     ApprovalStatus,
     Connector,
+    HealthStatus,
     TrustTier,
     Urgency,
 )
@@ -249,6 +250,10 @@ class Intents:
     def now(self) -> datetime:
         """The app's clock: what the windows word their times from ("3 min ago")."""
         return self.context.clock()
+
+    def connected(self) -> set[Connector]:
+        """The services with a working sign-in: the ones worth polling."""
+        return {name for name, state in self.report().connectors.items() if state.status is HealthStatus.CONNECTED}
 
     def report(self) -> StatusReport:
         context = self.context

@@ -43,6 +43,7 @@ class Pollable(Protocol):
 
     stopping: threading.Event
 
+    def connected(self) -> set[Connector]: ...
     def poll(self, connector: Connector) -> PollReport: ...
     def process_inbox(self) -> BatchReport: ...
 
@@ -64,20 +65,38 @@ class PollScheduler:
         self._wake = threading.Condition()  # guards the two below, and pausing and resuming around a wake
         self._catching_up = False
         self._in_hand: set[Connector] = set()  # runs that found a wake and wait to be the catch-up themselves
+        self._jobs = threading.Lock()  # one sync at a time (they come from any thread)
         self._scheduler = BackgroundScheduler(
             timezone=UTC,
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
         )
 
     def start(self) -> None:
-        now = datetime.now(UTC)
-        for connector in Connector:
-            self._scheduler.add_job(
-                self._run, "interval", seconds=self.interval, jitter=max(1, self.interval // 10),
-                id=connector.value, name=f"poll {connector.value}", args=[connector], next_run_time=now,
-            )
         self._scheduler.start()
+        self.sync(first=True)
         log.info("Polling every %d s", self.interval)
+
+    def sync(self, *, first: bool = False) -> None:
+        """One job per connected service, none for the others: a service that is not connected (or
+        must be reconnected first) costs no wake-ups. Called after a sign-in, a disconnect or a poll
+        (which may find a sign-in revoked); `first`: the start, when every job runs at once."""
+        if self._stopping.is_set() or not self._scheduler.running:
+            return
+        wanted = self.app.connected()
+        now = datetime.now(UTC)
+        with self._jobs:
+            for connector in Connector:
+                job = self._scheduler.get_job(connector.value)
+                if connector in wanted and job is None:
+                    self._scheduler.add_job(
+                        self._run, "interval", seconds=self.interval, jitter=max(1, self.interval // 10),
+                        id=connector.value, name=f"poll {connector.value}", args=[connector],
+                        **({"next_run_time": now} if first else {}),  # a new sign-in polled already
+                    )
+                    log.info("Polling %s", connector.title)
+                elif connector not in wanted and job is not None:
+                    job.remove()
+                    log.info("Not polling %s: it is not connected", connector.title)
 
     @property
     def running(self) -> bool:

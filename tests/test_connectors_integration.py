@@ -428,6 +428,30 @@ def test_a_crash_while_saving_a_poll_loses_nothing(google, app, monkeypatch):
         assert session.get(SignalInboxRow, (app.user_id, "gmail", new_id)) is not None
 
 
+def test_only_connected_services_are_polled_so_an_idle_app_sleeps(google, app):
+    """A service that is not connected, or must be reconnected first, has no job: no wake-ups."""
+    intents = Intents(app)
+    scheduler = PollScheduler(intents, interval=3600)
+    intents.subscribe(lambda change: scheduler.sync())
+    scheduler.start()
+    try:
+        jobs = lambda: sorted(job.id for job in scheduler._scheduler.get_jobs())  # noqa: E731
+        assert jobs() == [], "nothing connected: nothing scheduled"
+        intents.connect(GMAIL)
+        assert jobs() == ["gmail"]
+        google.revoke_grant("gmail.modify")
+        google.expire_access_tokens()
+        intents.poll(GMAIL)
+        assert GMAIL not in intents.connected() and jobs() == [], "reconnect first"
+        intents.connect(GMAIL)
+        intents.connect(CALENDAR)
+        assert jobs() == ["calendar", "gmail"]
+        intents.disconnect(CALENDAR)
+        assert jobs() == ["gmail"]
+    finally:
+        scheduler.shutdown()
+
+
 def test_quitting_does_not_wait_for_a_request_in_flight(google, app):
     """Quit must be quick even mid-request: shutdown returns while the sandbox still holds the
     request, and the cut-short poll is not counted as Google's failure."""

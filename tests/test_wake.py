@@ -165,6 +165,9 @@ class CountingApp:
         self.hold: threading.Event | None = None
         self._changed = threading.Condition()
 
+    def connected(self) -> set[Connector]:
+        return set(Connector)
+
     def poll(self, connector: Connector) -> PollReport:
         with self._changed:
             self.polls[connector] += 1

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import logging
 import signal
+import socket
 from collections.abc import Callable
 
-from PySide6.QtCore import QObject, QTimer
+from PySide6.QtCore import QObject, QSocketNotifier, QTimer
 from PySide6.QtGui import QAction, QIcon
 from PySide6.QtWidgets import QApplication, QMenu, QSystemTrayIcon, QWidget
 
@@ -398,12 +399,29 @@ def _bring_forward(window: QWidget) -> None:
 
 def quit_on_signals(app: QApplication) -> None:
     """SIGTERM or Ctrl-C (a logout, `kill`, a terminal) quits as cleanly as the menu's Quit.
-    Python only runs signal handlers between bytecodes, so a slow timer lets it in."""
+
+    Python runs a signal's handler only when the main thread next runs Python code, and Qt's loop
+    sleeps in C. The interpreter writes the signal's number to a socket (`set_wakeup_fd`) whose
+    notifier wakes the loop into Python: no timer, no wake-ups until a signal comes."""
     def request_quit(*_args) -> None:
         QTimer.singleShot(0, app.quit)
 
+    reader, writer = socket.socketpair()
+    for end in (reader, writer):
+        end.setblocking(False)
+    signal.set_wakeup_fd(writer.fileno(), warn_on_full_buffer=False)
+    notifier = QSocketNotifier(reader.fileno(), QSocketNotifier.Type.Read, app)
+
+    def drained() -> None:
+        try:
+            reader.recv(64)  # the handler itself runs now, as this Python code does
+        except OSError:
+            pass
+
+    notifier.activated.connect(drained)
+    _SIGNAL_WAKE.extend((reader, writer, notifier))  # alive as long as the app
     for number in (signal.SIGTERM, signal.SIGINT):
         signal.signal(number, request_quit)
-    wake = QTimer(app)
-    wake.start(250)  # a quarter second at most before a signal is seen
-    wake.timeout.connect(lambda: None)
+
+
+_SIGNAL_WAKE: list[object] = []
