@@ -63,6 +63,27 @@ def test_second_start_does_not_migrate_or_back_up(tmp_path: Path):
     assert not (tmp_path / "backups").exists()
 
 
+def test_the_schema_head_constant_is_the_migrations_head():
+    from alembic.script import ScriptDirectory
+
+    from skytwin_desktop.store.migrate import SCHEMA_HEAD, alembic_config
+
+    assert ScriptDirectory.from_config(alembic_config()).get_current_head() == SCHEMA_HEAD
+
+
+def test_a_database_at_head_opens_without_loading_alembic(tmp_path: Path):
+    import subprocess
+    import sys
+
+    database = tmp_path / "skytwin.db"
+    open_and_migrate(database, tmp_path / "backups").engine.dispose()
+    code = ("import sys; from pathlib import Path; from skytwin_desktop.store.migrate import open_and_migrate; "
+            f"r = open_and_migrate(Path({str(database)!r}), Path({str(tmp_path / 'backups')!r})); "
+            "print(r.changed, 'alembic' in sys.modules)")
+    shown = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
+    assert shown.stdout.split() == ["False", "False"]
+
+
 def test_database_files_are_owner_only_and_use_wal_with_foreign_keys(tmp_path: Path):
     result = migrate(tmp_path)
     try:

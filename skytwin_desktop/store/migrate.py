@@ -12,21 +12,28 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from alembic import command
-from alembic.config import Config as AlembicConfig
-from alembic.script import ScriptDirectory
+from typing import TYPE_CHECKING
+
 from sqlalchemy import Engine
 
 from skytwin_desktop.errors import DatabaseTooNewError
 from skytwin_desktop.paths import bundled_dir
 from skytwin_desktop.store.database import backup_database, inspect_file, make_engine
 
+if TYPE_CHECKING:
+    from alembic.config import Config as AlembicConfig
+
 log = logging.getLogger(__name__)
+SCHEMA_HEAD = "0005"
+"""The newest migration's revision. A database already at it opens without loading Alembic (a
+large import at every start); tests/test_migrations.py holds it to the migrations folder's head."""
 
 
 def alembic_config(scripts: Path | None = None) -> AlembicConfig:
     """Alembic set up in code (no alembic.ini needed at run time); `scripts` overrides the
     shipped migrations folder."""
+    from alembic.config import Config as AlembicConfig
+
     config = AlembicConfig()
     config.set_main_option("script_location", str(scripts or bundled_dir("migrations")))
     return config
@@ -48,6 +55,12 @@ class MigrationResult:
 def open_and_migrate(database: Path, backup_dir: Path, scripts: Path | None = None) -> MigrationResult:
     """Check the file read-only, back it up if a migration will change it, then upgrade to head."""
     found = inspect_file(database)
+    if scripts is None and found.revision == SCHEMA_HEAD:  # the usual start: nothing to migrate
+        return MigrationResult(database=database, engine=make_engine(database), from_revision=found.revision,
+                               to_revision=SCHEMA_HEAD, backup=None)
+    from alembic import command
+    from alembic.script import ScriptDirectory
+
     config = alembic_config(scripts)
     directory = ScriptDirectory.from_config(config)
     head = directory.get_current_head()
