@@ -256,7 +256,7 @@ def _ask_running(place: InstancePaths, argv: list[str], out: Output) -> int | No
 
 def _start_tray(config: Config, args: argparse.Namespace, place: InstancePaths, out: Output) -> int:
     """Own the data folder (lock and socket) and run the tray; a second launch finds it taken."""
-    from skytwin_desktop.composition import open_app, run_tray
+    from skytwin_desktop.boot import start_tray  # Qt and the icon first; the rest loads behind it
 
     try:
         lock = InstanceLock.acquire(place.lock)
@@ -268,15 +268,8 @@ def _start_tray(config: Config, args: argparse.Namespace, place: InstancePaths, 
         out.print("SkyTwin Desktop is already running for this data folder.")
         return 0
     try:
-        app = open_app(config, demo=args.demo)
-        try:
-            if args.demo:
-                for connector in Connector:
-                    app.connect(connector)
-            app.running = True
-            return run_tray(app, lock, place.socket, lambda argv, write: serve(app, argv, write), demo=args.demo)
-        finally:
-            app.close()
+        return start_tray(config, place, lock, demo=args.demo,
+                          serve=lambda app: lambda argv, write: serve(app, argv, write))
     finally:
         lock.release()
 

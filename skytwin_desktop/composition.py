@@ -10,6 +10,7 @@ import sys
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
+from types import SimpleNamespace
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -38,6 +39,8 @@ from skytwin_desktop.twin.handlers import Handlers
 from skytwin_desktop.twin.pipeline import Twin
 
 if TYPE_CHECKING:
+    from PySide6.QtWidgets import QApplication, QSystemTrayIcon
+
     from skytwin_desktop.door import Serve
     from skytwin_desktop.ui.tray import TrayController
 
@@ -96,9 +99,13 @@ def open_app(config: Config, *, demo: bool = False, clock: Clock = utc_now) -> I
         raise
 
 
-def run_tray(app: Intents, lock: InstanceLock, door_path: Path, serve: Serve, *, demo: bool = False) -> int:
-    """The tray app around the façade: icon, windows, notifications, the background scheduler, and
-    the local socket through which commands reach this running app. Returns the exit code."""
+def attach_tray(qt: QApplication, tray: QSystemTrayIcon, app: Intents, lock: InstanceLock, door_path: Path,
+                serve: Serve, *, demo: bool = False) -> SimpleNamespace:
+    """The tray app around the façade, on the icon `boot` already shows: windows, notifications,
+    the background scheduler, and the local socket through which commands reach this running app.
+    On the GUI thread, with the event loop running; what it starts stops when `qt` quits. Returns
+    the parts it made, which the caller keeps for as long as the app runs (Qt objects without a
+    Python reference are deleted)."""
     from PySide6.QtCore import QFileSystemWatcher, QLocale, QObject, Qt, QTime, QUrl, Signal, qVersion
     from PySide6.QtGui import QDesktopServices
     from PySide6.QtWidgets import QApplication, QSystemTrayIcon
@@ -112,7 +119,7 @@ def run_tray(app: Intents, lock: InstanceLock, door_path: Path, serve: Serve, *,
     from skytwin_desktop.ui.notify import DBusNotifier
     from skytwin_desktop.ui.settings_window import SettingsWindow
     from skytwin_desktop.ui.state import TrayIcon
-    from skytwin_desktop.ui.tray import TrayController, icon_for, quit_on_signals
+    from skytwin_desktop.ui.tray import TrayController, icon_for
     from skytwin_desktop.wake import LogindWatch
 
     class Bridge(QObject):
@@ -122,11 +129,7 @@ def run_tray(app: Intents, lock: InstanceLock, door_path: Path, serve: Serve, *,
         failed = Signal(object)  # a SkytwinError: the app itself cannot go on (its database)
         notification_action = Signal(str, str)  # action key, tag
 
-    qt = QApplication.instance() or QApplication(sys.argv)
-    qt.setApplicationName("SkyTwin Desktop")
-    qt.setDesktopFileName("skytwin-desktop")
     qt.setWindowIcon(icon_for(TrayIcon.LISTENING))
-    qt.setQuitOnLastWindowClosed(False)
     locale = QLocale.system()  # times of day as the person's locale writes them (12- or 24-hour)
     words.use_clock_format(lambda moment: locale.toString(QTime(moment.hour, moment.minute),
                                                           QLocale.FormatType.ShortFormat))
@@ -169,7 +172,7 @@ def run_tray(app: Intents, lock: InstanceLock, door_path: Path, serve: Serve, *,
         failed=lambda message: settings.diagnostics_done(f"Could not gather them: {message}")))
     notifier = DBusNotifier.connect(on_action=bridge.notification_action.emit, on_closed=lambda tag: None)
     controller = TrayController(app.report, set_pause=app.set_pause, connector_action=connector_action,
-                                notifier=notifier, settings=settings, approvals=ApprovalsWindow(app))
+                                notifier=notifier, settings=settings, approvals=ApprovalsWindow(app), tray=tray)
     controller.window.offer_demo = not demo
     if demo:
         controller.demo = True
@@ -229,10 +232,10 @@ def run_tray(app: Intents, lock: InstanceLock, door_path: Path, serve: Serve, *,
     qt.aboutToQuit.connect(scheduler.shutdown)
     qt.aboutToQuit.connect(controller.shutdown)
     qt.aboutToQuit.connect(lock.release)
-    quit_on_signals(qt)
     settle_after_startup()
     log.info("Tray started (%s)", "system tray" if QSystemTrayIcon.isSystemTrayAvailable() else "no tray: window")
-    return qt.exec()
+    return SimpleNamespace(bridge=bridge, background=background, controller=controller, door=door,
+                           scheduler=scheduler, watcher=watcher, wake_watch=wake_watch, settings=settings)
 
 
 SIGN_IN_CHANGES = frozenset({"connector", "everything", "poll"})

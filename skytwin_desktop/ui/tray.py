@@ -4,11 +4,9 @@ no system tray. Background work (polls, sign-ins) reports here only through queu
 from __future__ import annotations
 
 import logging
-import signal
-import socket
 from collections.abc import Callable
 
-from PySide6.QtCore import QObject, QSocketNotifier, QTimer
+from PySide6.QtCore import QObject, QTimer
 from PySide6.QtGui import QAction, QIcon
 from PySide6.QtWidgets import QApplication, QMenu, QSystemTrayIcon, QWidget
 
@@ -53,7 +51,9 @@ class TrayController(QObject):
                  reconnect: Callable[[Connector], None] | None = None,
                  connector_action: Callable[[Connector, str], None] | None = None,
                  notifier: DBusNotifier | None = None, settings: SettingsWindow | None = None,
-                 approvals: ApprovalsWindow | None = None, parent: QObject | None = None) -> None:
+                 approvals: ApprovalsWindow | None = None, parent: QObject | None = None,
+                 tray: QSystemTrayIcon | None = None) -> None:
+        """`tray`: the icon already shown while the app started (it goes on showing the state)."""
         super().__init__(parent)
         self.settings_window = settings
         self.approvals_window = approvals
@@ -75,7 +75,7 @@ class TrayController(QObject):
         self._refresh_due = False
         self.demo = False
         """Against the built-in sandbox: every window and the tooltip say so (set by the composition root)."""
-        self.tray = QSystemTrayIcon(self)
+        self.tray = tray if tray is not None else QSystemTrayIcon(self)
         self.menu = QMenu()
         self.state_action = QAction(self)
         self.state_action.setEnabled(False)
@@ -395,33 +395,3 @@ def _bring_forward(window: QWidget) -> None:
     window.show()
     window.raise_()
     window.activateWindow()
-
-
-def quit_on_signals(app: QApplication) -> None:
-    """SIGTERM or Ctrl-C (a logout, `kill`, a terminal) quits as cleanly as the menu's Quit.
-
-    Python runs a signal's handler only when the main thread next runs Python code, and Qt's loop
-    sleeps in C. The interpreter writes the signal's number to a socket (`set_wakeup_fd`) whose
-    notifier wakes the loop into Python: no timer, no wake-ups until a signal comes."""
-    def request_quit(*_args) -> None:
-        QTimer.singleShot(0, app.quit)
-
-    reader, writer = socket.socketpair()
-    for end in (reader, writer):
-        end.setblocking(False)
-    signal.set_wakeup_fd(writer.fileno(), warn_on_full_buffer=False)
-    notifier = QSocketNotifier(reader.fileno(), QSocketNotifier.Type.Read, app)
-
-    def drained() -> None:
-        try:
-            reader.recv(64)  # the handler itself runs now, as this Python code does
-        except OSError:
-            pass
-
-    notifier.activated.connect(drained)
-    _SIGNAL_WAKE.extend((reader, writer, notifier))  # alive as long as the app
-    for number in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(number, request_quit)
-
-
-_SIGNAL_WAKE: list[object] = []
