@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import tzlocal
-from keyring.backend import KeyringBackend
 
 from skytwin_desktop import words
 from skytwin_desktop.clock import Clock, utc_now
@@ -39,6 +38,7 @@ from skytwin_desktop.twin.handlers import Handlers
 from skytwin_desktop.twin.pipeline import Twin
 
 if TYPE_CHECKING:
+    from keyring.backend import KeyringBackend
     from PySide6.QtWidgets import QApplication, QSystemTrayIcon
 
     from skytwin_desktop.door import Serve

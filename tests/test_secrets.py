@@ -47,14 +47,14 @@ class Locked(Recommended):
 
 
 def test_plaintext_is_never_picked_by_the_app(monkeypatch):
-    monkeypatch.setattr(secrets.keyring.backend, "get_all_keyring", lambda: [PlaintextKeyring(), fail.Keyring()])
+    monkeypatch.setattr(keyring.backend, "get_all_keyring", lambda: [PlaintextKeyring(), fail.Keyring()])
     with pytest.raises(KeyringUnavailable, match="No secure keyring"):
         choose_backend()
 
 
 def test_the_best_recommended_backend_is_picked(monkeypatch):
     good = Recommended()
-    monkeypatch.setattr(secrets.keyring.backend, "get_all_keyring", lambda: [PlaintextKeyring(), good])
+    monkeypatch.setattr(keyring.backend, "get_all_keyring", lambda: [PlaintextKeyring(), good])
     assert choose_backend() is good
 
 

@@ -9,10 +9,9 @@ from __future__ import annotations
 import json
 import logging
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from skytwin_desktop.connectors.failures import ConnectorFailure, Failure
-from skytwin_desktop.connectors.http import ApiError, GoogleHttp
+from skytwin_desktop.connectors.failures import ApiError, ConnectorFailure, Failure
 from skytwin_desktop.domain import Connector
 from skytwin_desktop.signals import (
     Attendee,
@@ -22,6 +21,9 @@ from skytwin_desktop.signals import (
     kept_payload,
 )
 from skytwin_desktop.text import storable
+
+if TYPE_CHECKING:
+    from skytwin_desktop.connectors.http import GoogleHttp
 
 log = logging.getLogger(__name__)
 WINDOW = timedelta(days=7)

@@ -22,12 +22,28 @@ class Failure:
     """Google's own `error` where it gave one (invalid_grant…), else a code of ours."""
 
 
+class Cancelled(Exception):
+    """The app is quitting: no further request is started (not a failure of the connector)."""
+
+
 class ConnectorFailure(Exception):
     """A poll or a call failed; `failure` says whether the person must act."""
 
     def __init__(self, failure: Failure, detail: str = "") -> None:
         super().__init__(detail or failure.error_code)
         self.failure = failure
+
+
+class ApiError(Exception):
+    """An HTTP error answer from a Google API, kept whole so callers can handle 404/410 themselves."""
+
+    def __init__(self, status: int, body: Any) -> None:
+        super().__init__(f"HTTP {status}")
+        self.status = status
+        self.body = body
+
+    def as_failure(self) -> ConnectorFailure:
+        return ConnectorFailure(api_failure(self.status, self.body), f"Google answered HTTP {self.status}")
 
 
 def _parse(body: Any) -> Any:

@@ -11,13 +11,15 @@ import logging
 import re
 from datetime import UTC, datetime
 from email.utils import getaddresses, parseaddr
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from skytwin_desktop.connectors.failures import ConnectorFailure, Failure
-from skytwin_desktop.connectors.http import ApiError, GoogleHttp
+from skytwin_desktop.connectors.failures import ApiError, ConnectorFailure, Failure
 from skytwin_desktop.domain import Connector
 from skytwin_desktop.signals import EmailSignal, PollResult, SetAside, kept_payload
 from skytwin_desktop.text import storable
+
+if TYPE_CHECKING:
+    from skytwin_desktop.connectors.http import GoogleHttp
 
 log = logging.getLogger(__name__)
 FIRST_SYNC_QUERIES = ("in:sent newer_than:7d", "is:unread newer_than:1d")

@@ -13,9 +13,10 @@ from google.auth.transport.requests import AuthorizedSession, Request
 from google.oauth2.credentials import Credentials
 
 from skytwin_desktop.connectors.failures import (
+    ApiError,
+    Cancelled,
     ConnectorFailure,
     Failure,
-    api_failure,
     token_failure,
 )
 
@@ -24,20 +25,6 @@ CONNECT_TIMEOUT = 5.0
 READ_TIMEOUT = 20.0
 
 
-class Cancelled(Exception):
-    """The app is quitting: no further request is started (not a failure of the connector)."""
-
-
-class ApiError(Exception):
-    """An HTTP error answer from a Google API, kept whole so callers can handle 404/410 themselves."""
-
-    def __init__(self, status: int, body: Any) -> None:
-        super().__init__(f"HTTP {status}")
-        self.status = status
-        self.body = body
-
-    def as_failure(self) -> ConnectorFailure:
-        return ConnectorFailure(api_failure(self.status, self.body), f"Google answered HTTP {self.status}")
 
 
 class TimedRequest(Request):

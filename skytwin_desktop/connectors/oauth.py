@@ -15,17 +15,16 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from html import escape
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs
-
-import requests
-from google.oauth2.credentials import Credentials
-from google_auth_oauthlib.flow import InstalledAppFlow
-from oauthlib.oauth2.rfc6749.errors import OAuth2Error
 
 from skytwin_desktop.connectors.endpoints import SCOPES, GoogleEndpoints
 from skytwin_desktop.domain import Connector
 from skytwin_desktop.errors import ConfigError, SkytwinError
+
+if TYPE_CHECKING:  # the Google sign-in libraries load when a sign-in starts, not for every command
+    from google.oauth2.credentials import Credentials
+    from google_auth_oauthlib.flow import InstalledAppFlow
 
 log = logging.getLogger(__name__)
 SIGN_IN_TIMEOUT = 300
@@ -106,6 +105,9 @@ class _Callback:
             self.outcome = SignInError(f"{title} was not connected: {why}.")
             return self._page(start_response, "200 OK", f"{title} was not connected",
                               f"The sign-in did not go ahead: {why}. Nothing was connected.")
+        import requests
+        from oauthlib.oauth2.rfc6749.errors import OAuth2Error
+
         try:  # oauthlib insists on https in the answer's address; the redirect itself is loopback http
             self.flow.fetch_token(authorization_response=wsgiref.util.request_uri(environ).replace("http", "https", 1))
         except OAuth2Error as exc:
@@ -147,6 +149,8 @@ def sign_in(connector: Connector, client: ClientSecrets, endpoints: GoogleEndpoi
     the code (PKCE) and only then says whether it worked. `tell` gets the sign-in address and how
     long SkyTwin waits, always: a browser that did not open is not a dead end. `waiting(url,
     seconds)` hears the same for the windows; setting `cancel` ends the wait."""
+    from google_auth_oauthlib.flow import InstalledAppFlow
+
     config = {
         "installed": {
             "client_id": client.client_id,

@@ -9,15 +9,13 @@ a message that says how to fix it.
 from __future__ import annotations
 
 import logging
-
-import keyring
-import keyring.backend
-import keyring.core
-import keyring.errors
-from keyring.backends import chainer, fail
+from typing import TYPE_CHECKING
 
 from skytwin_desktop.domain import Connector
 from skytwin_desktop.errors import SkytwinError
+
+if TYPE_CHECKING:
+    import keyring.backend
 
 SERVICE = "skytwin-desktop"
 log = logging.getLogger(__name__)
@@ -36,7 +34,12 @@ class KeyringLocked(KeyringUnavailable):
 
 
 def choose_backend() -> keyring.backend.KeyringBackend:
-    """The configured backend, or the best recommended one; never an unrecommended fallback."""
+    """The configured backend, or the best recommended one; never an unrecommended fallback.
+    keyring loads here, when a sign-in is first read or written, not for every command."""
+    import keyring.backend
+    import keyring.core
+    from keyring.backends import chainer, fail
+
     configured = keyring.core.load_env() or keyring.core.load_config()
     if configured is not None:
         if isinstance(configured, fail.Keyring):
@@ -75,6 +78,8 @@ class TokenStore:
         return self._call("read", self.backend.get_password, SERVICE, self._name(user_id, connector))
 
     def delete(self, user_id: int, connector: Connector) -> None:
+        import keyring.errors
+
         try:
             self._call("remove", self.backend.delete_password, SERVICE, self._name(user_id, connector))
         except KeyringUnavailable as exc:
@@ -84,6 +89,8 @@ class TokenStore:
 
     @staticmethod
     def _call(verb: str, method, *args):
+        import keyring.errors
+
         try:
             return method(*args)
         except keyring.errors.KeyringLocked:

@@ -14,18 +14,14 @@ import threading
 import traceback
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import TypeVar
-
-import requests
-from google.oauth2.credentials import Credentials
+from typing import TYPE_CHECKING, TypeVar
 
 from skytwin_desktop import breaker
 from skytwin_desktop.clock import Clock
 from skytwin_desktop.connectors.calendar import CalendarReader
 from skytwin_desktop.connectors.endpoints import SCOPES, GoogleEndpoints
-from skytwin_desktop.connectors.failures import ConnectorFailure, Failure
+from skytwin_desktop.connectors.failures import Cancelled, ConnectorFailure, Failure
 from skytwin_desktop.connectors.gmail import GmailReader
-from skytwin_desktop.connectors.http import Cancelled, GoogleHttp
 from skytwin_desktop.connectors.oauth import ClientSecrets, sign_in
 from skytwin_desktop.connectors.secrets import (
     KeyringLocked,
@@ -40,6 +36,9 @@ from skytwin_desktop.store.database import Sessions
 from skytwin_desktop.store.health import health_by_connector, record_health
 from skytwin_desktop.store.set_aside import due_for_retry, set_aside
 from skytwin_desktop.store.set_aside import forget as forget_set_aside
+
+if TYPE_CHECKING:
+    from skytwin_desktop.connectors.http import GoogleHttp
 
 log = logging.getLogger(__name__)
 REVOKE_TIMEOUT = 10
@@ -188,6 +187,10 @@ class ConnectorService:
         if not refresh_token:
             raise ConnectorFailure(Failure(True, "token_missing"), "no saved sign-in in the keyring")
         client = self._client()
+        from google.oauth2.credentials import Credentials  # Google's code loads with the first connected poll
+
+        from skytwin_desktop.connectors.http import GoogleHttp
+
         credentials = Credentials(token=None, refresh_token=refresh_token, token_uri=self.endpoints.token_uri,
                                   client_id=client.client_id, client_secret=client.client_secret,
                                   scopes=list(SCOPES[connector]))
@@ -240,6 +243,8 @@ class ConnectorService:
         with self._locks[connector]:
             self._drop(connector)
             self.tokens.save(self.user_id, connector, credentials.refresh_token)
+            from skytwin_desktop.connectors.http import GoogleHttp
+
             http = self._http[connector] = GoogleHttp(credentials, self.stopping)
             now = self.clock()
             try:
@@ -309,6 +314,8 @@ class ConnectorService:
                 self._drop(connector)
 
     def _revoke(self, token: str) -> bool:
+        import requests
+
         try:
             response = requests.post(self.endpoints.revoke_uri, data={"token": token},
                                      headers={"Content-Type": "application/x-www-form-urlencoded"},

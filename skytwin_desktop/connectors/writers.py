@@ -7,11 +7,13 @@ restart resolves an action that was recorded but may not have reached Google.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from skytwin_desktop.connectors.failures import ConnectorFailure, Failure
-from skytwin_desktop.connectors.http import ApiError, GoogleHttp
+from skytwin_desktop.connectors.failures import ApiError, ConnectorFailure, Failure
 from skytwin_desktop.guard import connector_write
+
+if TYPE_CHECKING:
+    from skytwin_desktop.connectors.http import GoogleHttp
 
 
 class CannotApply(Exception):

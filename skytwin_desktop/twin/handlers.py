@@ -9,14 +9,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from skytwin_desktop.connectors.endpoints import GoogleEndpoints
-from skytwin_desktop.connectors.http import GoogleHttp
 from skytwin_desktop.connectors.service import ConnectorService
 from skytwin_desktop.connectors.writers import CalendarWriter, CannotApply, GmailWriter
 from skytwin_desktop.domain import ActionKind, Connector
 from skytwin_desktop.policy import ProposedAction, Provenance
 from skytwin_desktop.twin.executor import ExecutionRefused
+
+if TYPE_CHECKING:
+    from skytwin_desktop.connectors.http import GoogleHttp
 
 UNDO_PREFIX = "undo_"
 RESPONSES = {ActionKind.ACCEPT_INVITE: "accepted", ActionKind.TENTATIVE_ACCEPT: "tentative",

@@ -19,8 +19,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from skytwin_desktop.connectors.failures import ConnectorFailure
-from skytwin_desktop.connectors.http import Cancelled
+from skytwin_desktop.connectors.failures import Cancelled, ConnectorFailure
 from skytwin_desktop.connectors.writers import CannotApply
 from skytwin_desktop.domain import ActionState, Connector, SetAsideStage, Urgency
 from skytwin_desktop.errors import InputError, StoreError
