@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import shutil
@@ -55,6 +56,19 @@ def isolated_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     for handler in [h for h in root.handlers if getattr(h, "_skytwin", False)]:
         root.removeHandler(handler)
         handler.close()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    gc.disable()  # as in the running app (skytwin_desktop.heap): collection happens on the main thread only
+
+
+@pytest.fixture(autouse=True)
+def qt_garbage_dies_on_the_gui_thread():
+    """What a test let go of is collected here, on the main thread, once its fixtures are gone: left
+    to the automatic collector, Qt objects could be finalised by a worker thread (an approval
+    running in the background) and crash, since they must die on their own thread."""
+    yield
+    gc.collect()
 
 
 @pytest.fixture

@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QApplication, QMenu, QSystemTrayIcon, QWidget
 
 from skytwin_desktop.domain import Connector, HealthStatus
 from skytwin_desktop.errors import SkytwinError
+from skytwin_desktop.heap import collect_here
 from skytwin_desktop.intents import Change
 from skytwin_desktop.outcomes import BatchReport
 from skytwin_desktop.paths import resource
@@ -32,6 +33,8 @@ from skytwin_desktop.ui.status_window import StatusWindow
 log = logging.getLogger(__name__)
 TRAY_RECHECK_MS = 30_000
 """How often the no-tray window looks for a tray that appeared (a panel started late, say)."""
+SETTLE_MS = 2_000
+"""After the last change of a burst (a poll, a twin pass), the GUI thread collects garbage: see heap."""
 TRY_DEMO = "try-demo"
 ADD_LAUNCHER = "add-launcher"
 NO_TRAY_NOTE = ("Your desktop has no system tray, so SkyTwin shows this window instead. It moves to the tray "
@@ -124,6 +127,10 @@ class TrayController(QObject):
         self.window.demo_requested.connect(lambda: self.try_demo() if self.try_demo is not None else None)
         self.window.launcher_requested.connect(lambda: self.add_launcher() if self.add_launcher is not None else None)
         self.pause_dialog: PauseDialog | None = None
+        self.settled = QTimer(self)
+        self.settled.setSingleShot(True)
+        self.settled.setInterval(SETTLE_MS)
+        self.settled.timeout.connect(collect_here)
         self.recheck = QTimer(self)
         self.recheck.setInterval(TRAY_RECHECK_MS)
         self.recheck.timeout.connect(self.place)
@@ -206,6 +213,7 @@ class TrayController(QObject):
         if not self._refresh_due:
             self._refresh_due = True
             QTimer.singleShot(0, self, self.refresh)
+        self.settled.start()  # collect garbage here once the burst of work is over
         if change.batch is not None:
             self.announce_batch(change.batch)
 
@@ -368,6 +376,7 @@ class TrayController(QObject):
 
     def shutdown(self) -> None:
         self.recheck.stop()
+        self.settled.stop()
         self.tray.hide()
         self.tray.setContextMenu(None)
         self.window.close()
