@@ -18,7 +18,7 @@ from skytwin_desktop.domain import Connector
 from skytwin_desktop.intents import Intents
 from skytwin_desktop.ui.state import TrayIcon
 from skytwin_desktop.ui.tray import TRY_DEMO, TrayController
-from tests.test_tray import RecordingNotifier
+from tests.test_tray import Bridge, RecordingNotifier
 
 GMAIL, CALENDAR = Connector.GMAIL, Connector.CALENDAR
 
@@ -86,7 +86,8 @@ def test_a_waiting_sign_in_shows_everywhere_with_copy_link_and_cancel(tray, app,
     monkeypatch.setattr(webbrowser, "get", lambda *a, **k: IdleBrowser())
     told: list[str] = []
     ended: list[BaseException | None] = []
-    app.subscribe(lambda change: tray.changed(change))
+    bridge = Bridge(tray)  # as the composition root wires it: queued to the GUI thread
+    app.subscribe(bridge.changed.emit)
 
     def connect() -> None:
         try:
@@ -122,7 +123,8 @@ def test_a_waiting_sign_in_shows_everywhere_with_copy_link_and_cancel(tray, app,
 
 def test_cancel_in_the_window_and_the_menu_reaches_the_worker(tray, app, qtbot, monkeypatch):
     monkeypatch.setattr(webbrowser, "get", lambda *a, **k: IdleBrowser())
-    app.subscribe(lambda change: tray.changed(change))
+    bridge = Bridge(tray)  # as the composition root wires it: queued to the GUI thread
+    app.subscribe(bridge.changed.emit)
     worker = threading.Thread(target=lambda: pytest.raises(SignInCancelled, app.connect, GMAIL), daemon=True)
     worker.start()
     qtbot.waitUntil(lambda: bool(tray.report.signing_in), timeout=10_000)

@@ -433,3 +433,27 @@ def test_the_demo_says_it_is_the_demo():
     state = tray_state(report(), demo=True)
     assert state.tooltip == "SkyTwin demo (a pretend Google account) — listening to Gmail and Calendar"
     assert tray_state(report()).tooltip.startswith("SkyTwin — ")
+
+
+def test_garbage_is_collected_on_the_gui_thread_once_work_settles(qtbot):
+    """Automatic collection is off (it could run on a worker thread and finalise Qt objects there);
+    the tray collects after a burst of changes instead."""
+    import gc
+    import weakref
+
+    from skytwin_desktop.intents import Change
+
+    class Cycle:
+        pass
+
+    assert not gc.isenabled()
+    controller = TrayController(Source(report()))
+    qtbot.addWidget(controller.window)
+    garbage = Cycle()
+    garbage.me = garbage
+    gone = weakref.ref(garbage)
+    del garbage
+    assert gone() is not None, "a cycle waits for a collection"
+    controller.changed(Change("poll", None, None))
+    qtbot.waitUntil(lambda: gone() is None, timeout=10_000)
+    controller.shutdown()
