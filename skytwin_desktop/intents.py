@@ -36,6 +36,7 @@ from skytwin_desktop.store import policy, users
 from skytwin_desktop.store.approvals import pending as pending_approvals
 from skytwin_desktop.store.database import Sessions
 from skytwin_desktop.store.erase import erase_person
+from skytwin_desktop.store.health import health_by_connector
 from skytwin_desktop.store.migrate import MigrationResult
 from skytwin_desktop.store.models import ActionRecord, Approval, DecisionLogEntry
 from skytwin_desktop.store.settings import apply_setting, read_settings
@@ -252,8 +253,11 @@ class Intents:
         return self.context.clock()
 
     def connected(self) -> set[Connector]:
-        """The services with a working sign-in: the ones worth polling."""
-        return {name for name, state in self.report().connectors.items() if state.status is HealthStatus.CONNECTED}
+        """The services with a working sign-in: the ones worth polling. One small read (it runs
+        after every poll), not the whole status report."""
+        with self.context.reading() as session:
+            rows = health_by_connector(session, self.context.user_id)
+        return {name for name, row in rows.items() if row.status == HealthStatus.CONNECTED.value}
 
     def report(self) -> StatusReport:
         context = self.context

@@ -105,6 +105,15 @@ class StatusReport:
         return tuple(name for name, state in self.connectors.items() if state.not_reading)
 
     @property
+    def nothing_connected(self) -> bool:
+        """No service was ever connected (or all were disconnected): the first-run state."""
+        return all(state.status is HealthStatus.DISABLED for state in self.connectors.values())
+
+    def sign_in_for(self, connector: Connector) -> SignInWait | None:
+        """The sign-in waiting in the browser for `connector`, if one does."""
+        return next((wait for wait in self.signing_in if wait.connector is connector), None)
+
+    @property
     def any_needs_reauth(self) -> bool:
         return bool(self.needs_reauth)
 

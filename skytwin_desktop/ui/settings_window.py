@@ -297,7 +297,7 @@ class SettingsWindow(QWidget):
             text.setText(f"{connector.title}: {words.status(state.status)}{reading}\n"
                          f"Last read: {words.when(state.last_success_at, report.now)} · "
                          f"Last failure: {words.when(state.last_failure_at, report.now)}{why}")
-            waiting = any(wait.connector is connector for wait in report.signing_in)
+            waiting = report.sign_in_for(connector) is not None
             if waiting:
                 text.setText(f"{connector.title}: waiting for you to sign in in your browser "
                              "(the status window can copy the sign-in link)")

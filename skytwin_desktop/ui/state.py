@@ -11,7 +11,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from skytwin_desktop import words
-from skytwin_desktop.domain import Connector, HealthStatus
+from skytwin_desktop.domain import Connector
 from skytwin_desktop.status import ConnectorState, StatusReport
 
 
@@ -96,7 +96,7 @@ def tray_state(report: StatusReport, problem: str | None = None, detail: str | N
     the built-in pretend Google account, which the tray says."""
     broken = report.needs_reauth
     unread = report.not_reading
-    unconnected = all(state.status is HealthStatus.DISABLED for state in report.connectors.values())
+    unconnected = report.nothing_connected
     paused = report.operator_paused or report.user_paused
     phrases = []
     waiting = tuple(wait.connector for wait in report.signing_in)

@@ -61,7 +61,7 @@ class BannerWidget(QFrame):
 def connector_text(connector: Connector, report: StatusReport) -> tuple[str, str]:
     """(what the row says, the verb its button offers: "connect", "reconnect", "copy-link" or "")."""
     state, now = report.connectors[connector], report.now
-    wait = next((w for w in report.signing_in if w.connector is connector), None)
+    wait = report.sign_in_for(connector)
     if wait is not None:
         return (f"Waiting for you to sign in to Google in your browser (SkyTwin stops waiting "
                 f"{words.when(wait.until, now)}). If no browser opened, copy the sign-in link into one.", "copy-link")
@@ -220,8 +220,7 @@ class StatusWindow(QWidget):
                 lines.append("    … 'skytwin-desktop status' lists them all")
         self.summary.setText("\n".join(lines))
         self.summary.setVisible(bool(lines))
-        unconnected = all(s.status is HealthStatus.DISABLED for s in report.connectors.values())
-        self.demo_box.setVisible(self.offer_demo and unconnected)
+        self.demo_box.setVisible(self.offer_demo and report.nothing_connected)
         if self.isVisible():
             QTimer.singleShot(0, self, self._fit)
 
@@ -229,7 +228,7 @@ class StatusWindow(QWidget):
         _, main, _ = self.rows[connector]
         verb = main.property("verb")
         if verb == "copy-link":
-            wait = next((w for w in self.report.signing_in if w.connector is connector), None) if self.report else None
+            wait = self.report.sign_in_for(connector) if self.report else None
             if wait is not None:
                 QGuiApplication.clipboard().setText(wait.url)
                 main.setText("Link copied")

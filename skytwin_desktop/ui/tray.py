@@ -10,7 +10,7 @@ from PySide6.QtCore import QObject, QTimer
 from PySide6.QtGui import QAction, QIcon
 from PySide6.QtWidgets import QApplication, QMenu, QSystemTrayIcon, QWidget
 
-from skytwin_desktop.domain import Connector, HealthStatus
+from skytwin_desktop.domain import Connector
 from skytwin_desktop.errors import SkytwinError
 from skytwin_desktop.heap import collect_here
 from skytwin_desktop.intents import Change
@@ -300,7 +300,7 @@ class TrayController(QObject):
 
     def copy_sign_in_link(self, connector: Connector) -> None:
         """The waiting sign-in's address, for a browser that did not open by itself."""
-        wait = next((w for w in self.report.signing_in if w.connector is connector), None)
+        wait = self.report.sign_in_for(connector)
         if wait is not None:
             QApplication.clipboard().setText(wait.url)
             self.tray.showMessage("Sign-in link copied", f"Paste it into your browser to connect {connector.title}.",
@@ -327,7 +327,7 @@ class TrayController(QObject):
 
     def welcome(self) -> None:
         """The first run (nothing connected yet): the window that guides, and one notification."""
-        if any(state.status is not HealthStatus.DISABLED for state in self.report.connectors.values()):
+        if not self.report.nothing_connected:
             return
         self.open_status_window()
         if self.notifier is None:
