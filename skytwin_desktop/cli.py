@@ -33,7 +33,7 @@ from skytwin_desktop.instance import (
     wait_for,
 )
 from skytwin_desktop.outcomes import PollOutcome
-from skytwin_desktop.status import format_report, pause_line
+from skytwin_desktop.status import StatusReport, format_report, pause_line
 
 if TYPE_CHECKING:
     from skytwin_desktop.intents import Intents
@@ -169,6 +169,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             if problem:
                 raise SkytwinError(f"{problem} The tray cannot start; '{PROG} status' works in a terminal.")
             return _start_tray(config, args, place, out)
+        if command == "status" and not args.demo and _status_at_a_glance(config, args, out):
+            return 0
         from skytwin_desktop.composition import (
             open_app,  # the store and Google code load only now
         )
@@ -275,9 +277,24 @@ def _start_tray(config: Config, args: argparse.Namespace, place: InstancePaths, 
 
 
 def _status(app: Intents, args: argparse.Namespace, out: Output) -> int:
-    report = app.report()
-    out.print(json.dumps(report.to_json(), indent=2) if args.json else format_report(report))
+    _print_status(app.report(), args, out)
     return 0
+
+
+def _print_status(report: StatusReport, args: argparse.Namespace, out: Output) -> None:
+    out.print(json.dumps(report.to_json(), indent=2) if args.json else format_report(report))
+
+
+def _status_at_a_glance(config: Config, args: argparse.Namespace, out: Output) -> bool:
+    """`status` of a store no app runs on, read with `sqlite3` alone (no SQLAlchemy, no
+    migration, no logging set-up); False when only the full opening can answer."""
+    from skytwin_desktop.glance import status_without_app
+
+    report = status_without_app(config)
+    if report is None:
+        return False
+    _print_status(report, args, out)
+    return True
 
 
 def _pause(app: Intents, args: argparse.Namespace, out: Output) -> int:

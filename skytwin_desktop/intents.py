@@ -34,7 +34,7 @@ from skytwin_desktop.outcomes import Answer, BatchReport, PollReport
 from skytwin_desktop.status import SignInWait, StatusReport
 from skytwin_desktop.store import policy, users
 from skytwin_desktop.store.approvals import pending as pending_approvals
-from skytwin_desktop.store.database import Sessions
+from skytwin_desktop.store.database import Sessions, driver_connection
 from skytwin_desktop.store.erase import erase_person
 from skytwin_desktop.store.health import health_by_connector
 from skytwin_desktop.store.migrate import MigrationResult
@@ -262,7 +262,7 @@ class Intents:
     def report(self) -> StatusReport:
         context = self.context
         with context.reading() as session:
-            report = read_status(session, context.user_id, operator_paused=context.config.auto_execute_disabled,
+            report = read_status(driver_connection(session), context.user_id, operator_paused=context.config.auto_execute_disabled,
                                  now=context.clock(), running=self.running)
         with self._lock:
             waits = tuple(wait for wait, _ in self._sign_ins.values())

@@ -191,7 +191,6 @@ def test_an_open_approvals_window_follows_changes_made_elsewhere(qtbot, context)
 
 def test_the_approvals_window_opens_whole_on_the_screen_with_every_item_readable(setup):
     """It opened partly off-screen (560×310) and cut its third item mid-line."""
-    from PySide6.QtCore import QRect
 
     context, window, controller = setup
     for n in range(3):

@@ -17,7 +17,7 @@ CORE = {"domain", "errors", "clock", "text", "signals", "breaker", "outcomes", "
         "status", "settings_spec", "words"}
 """Plain functions and dataclasses: no adapter, no Qt, no SQL, no network."""
 ADAPTERS = {"store", "connectors", "twin", "scheduler", "intents", "composition", "ui", "door", "cli", "demo",
-            "sandbox"}
+            "sandbox", "glance"}
 THIRD_PARTY_ADAPTERS = {"PySide6", "sqlalchemy", "alembic", "requests", "google", "google_auth_oauthlib", "keyring",
                         "apscheduler", "jeepney"}
 DOORS_MAY_NOT_USE = {"store", "connectors", "scheduler", "twin"}

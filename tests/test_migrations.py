@@ -19,9 +19,9 @@ from skytwin_desktop.errors import (
     ForeignDatabaseError,
 )
 from skytwin_desktop.paths import bundled_dir
-from skytwin_desktop.store.database import inspect_file, is_owner_only
 from skytwin_desktop.store.migrate import open_and_migrate
 from skytwin_desktop.store.models import Base
+from skytwin_desktop.store.sqlite_file import inspect_file, is_owner_only
 
 
 def digest(path: Path) -> str:
@@ -66,7 +66,8 @@ def test_second_start_does_not_migrate_or_back_up(tmp_path: Path):
 def test_the_schema_head_constant_is_the_migrations_head():
     from alembic.script import ScriptDirectory
 
-    from skytwin_desktop.store.migrate import SCHEMA_HEAD, alembic_config
+    from skytwin_desktop.store.migrate import alembic_config
+    from skytwin_desktop.store.sqlite_file import SCHEMA_HEAD
 
     assert ScriptDirectory.from_config(alembic_config()).get_current_head() == SCHEMA_HEAD
 

@@ -198,15 +198,15 @@ def test_the_command_line_loads_no_store_qt_or_google_code_before_it_must():
     assert done.stdout.strip() == "[]"
 
 
-def test_status_with_no_app_running_loads_the_store_but_no_google_keyring_qt_or_alembic(data_dir):
-    """The store is read; Google and keyring code load with the first sign-in or poll, Alembic only
-    when the schema must change, Qt only for the tray."""
+def test_status_with_no_app_running_loads_no_google_keyring_qt_or_alembic(data_dir):
+    """Google and keyring code load with the first sign-in or poll, Alembic only when the schema
+    must change, Qt only for the tray, SQLAlchemy only when the file needs more than a look."""
     probe = ("import sys; from skytwin_desktop.cli import main; main(['status']); main(['status']); "
              "print(sorted({m.split('.')[0] for m in sys.modules} & {'google', 'google_auth_oauthlib', 'keyring', "
-             "'requests', 'oauthlib', 'PySide6', 'alembic', 'apscheduler'}))")
+             "'requests', 'oauthlib', 'PySide6', 'alembic', 'apscheduler', 'sqlalchemy'}))")
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
-    assert done.stdout.strip().splitlines()[-1] == "['alembic']", "the first start creates the schema, no more"
+    assert done.stdout.strip().splitlines()[-1] == "['alembic', 'sqlalchemy']", "the first start creates the schema"
     again = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)
     assert again.stdout.strip().splitlines()[-1] == "[]", again.stdout
 

@@ -5,9 +5,8 @@ and the tray; and the next good read clears it."""
 
 from __future__ import annotations
 
-import re
-
 import json
+import re
 import subprocess
 import sys
 

@@ -9,7 +9,6 @@ import pytest
 from keyring.backends import fail
 from keyrings.alt.file import PlaintextKeyring
 
-from skytwin_desktop.connectors import secrets
 from skytwin_desktop.connectors.secrets import (
     KeyringUnavailable,
     TokenStore,

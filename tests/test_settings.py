@@ -12,6 +12,7 @@ from skytwin_desktop.domain import Connector, HealthStatus
 from skytwin_desktop.errors import InputError
 from skytwin_desktop.intents import AppPaths
 from skytwin_desktop.settings_spec import AUTONOMY_SETTINGS, Kind
+from skytwin_desktop.store.database import driver_connection
 from skytwin_desktop.store.erase import erase_person
 from skytwin_desktop.store.health import record_health
 from skytwin_desktop.store.models import DecisionLogEntry, TierChangeRow, User
@@ -146,7 +147,7 @@ def test_erasing_removes_every_row_and_starts_fresh(context):
         for table in ("connector_health", "policy_rules", "decision_log", "tier_changes"):
             assert connection.scalar(text(f"SELECT count(*) FROM {table}")) == 0
     with context.session() as session:
-        report = read_status(session, context.user_id, operator_paused=False, now=context.clock())
+        report = read_status(driver_connection(session), context.user_id, operator_paused=False, now=context.clock())
         assert report.trust_tier == "observer" and not report.user_paused
         assert session.scalar(select(func.count()).select_from(User)) == 1
 
@@ -155,7 +156,7 @@ def test_connectors_tab_shows_state_and_the_right_buttons(window, context):
     with context.session() as session:
         record_health(session, context.user_id, Connector.GMAIL, HealthStatus.NEEDS_REAUTH, at=context.clock(),
                       error_code="invalid_grant")
-        report = read_status(session, context.user_id, operator_paused=False, now=context.clock())
+        report = read_status(driver_connection(session), context.user_id, operator_paused=False, now=context.clock())
     window.show_report(report)
     text_label, main, off = window.connector_rows[Connector.GMAIL]
     assert "needs reconnecting" in text_label.text() and "revoked or expired" in text_label.text()
@@ -169,7 +170,7 @@ def test_connectors_tab_shows_state_and_the_right_buttons(window, context):
         from skytwin_desktop.store.users import pause
 
         pause(session, context.user_id, now=context.clock(), reason="Offsite")
-        report = read_status(session, context.user_id, operator_paused=False, now=context.clock())
+        report = read_status(driver_connection(session), context.user_id, operator_paused=False, now=context.clock())
     window.show_report(report)
     assert not window.pause_banner.isHidden() and "Offsite" in window.pause_banner.text()
     assert not window.banner.isHidden(), "red and amber show together"

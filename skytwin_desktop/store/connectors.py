@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete
 from sqlalchemy.dialects.sqlite import insert
 from sqlalchemy.orm import Session
 
@@ -118,8 +118,3 @@ def record_reading(session: Session, user_id: int, connector: Connector, *, at: 
 def forget_reading(session: Session, user_id: int, connector: Connector) -> None:
     session.execute(delete(ConnectorReading).where(ConnectorReading.user_id == user_id,
                                                    ConnectorReading.connector_name == Connector(connector).value))
-
-
-def reading_by_connector(session: Session, user_id: int) -> dict[Connector, ConnectorReading]:
-    rows = session.scalars(select(ConnectorReading).where(ConnectorReading.user_id == user_id))
-    return {Connector(row.connector_name): row for row in rows}

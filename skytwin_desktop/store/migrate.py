@@ -17,15 +17,13 @@ from sqlalchemy import Engine
 
 from skytwin_desktop.errors import DatabaseTooNewError
 from skytwin_desktop.paths import bundled_dir
-from skytwin_desktop.store.database import backup_database, inspect_file, make_engine
+from skytwin_desktop.store.database import make_engine
+from skytwin_desktop.store.sqlite_file import SCHEMA_HEAD, backup_database, inspect_file
 
 if TYPE_CHECKING:
     from alembic.config import Config as AlembicConfig
 
 log = logging.getLogger(__name__)
-SCHEMA_HEAD = "0005"
-"""The newest migration's revision. A database already at it opens without loading Alembic (a
-large import at every start); tests/test_migrations.py holds it to the migrations folder's head."""
 
 
 def alembic_config(scripts: Path | None = None) -> AlembicConfig:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, select
 from sqlalchemy.dialects.sqlite import insert
 from sqlalchemy.orm import Session
 
@@ -31,18 +31,6 @@ def set_aside(session: Session, user_id: int, items: Iterable[SetAside], stage: 
                                                            "app_version")}))
         count += 1
     return count
-
-
-def listed(session: Session, user_id: int, limit: int = 20) -> list[SetAsideItem]:
-    """Newest first."""
-    return list(session.scalars(select(SetAsideItem).where(SetAsideItem.user_id == user_id)
-                                .order_by(SetAsideItem.id.desc()).limit(limit)))
-
-
-def counts(session: Session, user_id: int) -> dict[Connector, int]:
-    rows = session.execute(select(SetAsideItem.connector_name, func.count()).where(SetAsideItem.user_id == user_id)
-                           .group_by(SetAsideItem.connector_name))
-    return {Connector(name): count for name, count in rows}
 
 
 def due_for_retry(session: Session, user_id: int, stages: Iterable[SetAsideStage],
