@@ -34,6 +34,7 @@ from skytwin_desktop.instance import (
 )
 from skytwin_desktop.outcomes import PollOutcome
 from skytwin_desktop.status import StatusReport, format_report, pause_line
+from skytwin_desktop.text import printable
 
 if TYPE_CHECKING:
     from skytwin_desktop.intents import Intents
@@ -69,11 +70,14 @@ class Output:
 
     @classmethod
     def terminal(cls) -> Output:
+        """Control characters are shown, not obeyed: mail subjects and senders reach the terminal
+        in human-readable output (JSON escapes them itself), from this process or the running app."""
+
         def write(stream: str, text: str) -> None:
             target = sys.stdout if stream == "out" else sys.stderr
             if target is None:  # a windowed start (pythonw, the Windows build): no terminal to write to
                 return
-            target.write(text)
+            target.write(printable(text))
             target.flush()
 
         return cls(write)

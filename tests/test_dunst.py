@@ -5,6 +5,7 @@ checks the fake against the real thing.)"""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -26,7 +27,9 @@ NEEDED = ("dunst", "dunstctl", "Xvfb", "dbus-daemon")
 
 
 @pytest.fixture
-def dunst(monkeypatch):
+def dunst(monkeypatch, request):
+    """dunst on a private bus, with its built-in defaults or the `[global]` lines a test passes
+    (indirect parametrisation)."""
     if any(shutil.which(tool) is None for tool in NEEDED):
         pytest.skip("needs dunst, Xvfb and dbus-daemon (Debian packages dunst, xvfb, dbus-daemon; .ci/run installs them)")
     bus, screen = start_private_bus(), start_xvfb()
@@ -34,7 +37,7 @@ def dunst(monkeypatch):
     (daemon, address), (server, display) = bus, screen
     monkeypatch.setenv("DBUS_SESSION_BUS_ADDRESS", address)
     config = Path(tempfile.mkdtemp(prefix="dunst-"))  # dunst's defaults, not the machine's dunstrc
-    (config / "dunstrc").write_text("[global]\n")
+    (config / "dunstrc").write_text("[global]\n" + getattr(request, "param", ""))
     env = {**os.environ, "DISPLAY": display, "DBUS_SESSION_BUS_ADDRESS": address}
     notifications = subprocess.Popen(["dunst", "-config", str(config / "dunstrc")], env=env,
                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -84,3 +87,21 @@ def test_reconnect_and_open_approvals_pressed_in_dunst_reach_the_app(qtbot, duns
     assert dunst("action", "0").returncode == 0
     qtbot.waitUntil(lambda: opened == [True], timeout=10_000)
     controller.shutdown()
+
+
+@pytest.mark.parametrize(("dunst", "sent"), [
+    ("markup = full\n", "Archive: &lt;b&gt;Pay&lt;/b&gt; &amp; &lt;i&gt;now&lt;/i&gt;"),  # Debian's dunstrc
+    ("markup = no\n", "Archive: <b>Pay</b> & <i>now</i>"),  # then dunst shows the text as it is
+], indirect=["dunst"])
+def test_mail_text_reaches_dunst_as_text_whether_or_not_it_reads_markup(qtbot, dunst, sent):
+    """dunst advertises body-markup only when its configuration reads markup (Debian's does, as the
+    fake in test_notifications does): then a subject's tags are escaped, otherwise sent as written."""
+    notifier = DBusNotifier.connect(on_action=lambda *a: None, on_closed=lambda tag: None)
+    assert notifier is not None
+    notifier.show("approvals", "An action waits for your approval", "Archive: <b>Pay</b> & <i>now</i>",
+                  persistent=False)
+    assert until(lambda: dunst("count", "displayed").stdout.strip() == "1", limit=10)
+    assert dunst("close-all").returncode == 0
+    history = json.loads(dunst("history").stdout)["data"][0]
+    assert [item["body"]["data"] for item in history] == [sent]
+    notifier.shutdown()

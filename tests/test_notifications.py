@@ -73,3 +73,15 @@ def test_batch_notice_is_ordinary_and_quitting_closes_what_is_still_shown(bus):
     assert hints["urgency"] == ("y", 1) and "resident" not in hints and expire == -1, "normal, may expire"
     notifier.shutdown()
     assert sorted(bus.closed) == sorted([warning_id, batch_id]), "no dead Reconnect button left behind"
+
+
+def test_mail_text_in_a_body_is_escaped_for_servers_that_read_markup(bus):
+    """dunst, GNOME and KDE read bodies as markup: a subject's tags must show as written, not
+    become a link or formatting that could pass for SkyTwin's own words."""
+    notifier = DBusNotifier.connect(on_action=lambda *a: None, on_closed=lambda tag: None)
+    assert notifier is not None
+    notifier.show("approvals", "An action waits for your approval",
+                  "Archive: <b>Pay now</b> & <a href='http://127.0.0.1:9/'>confirm</a>", persistent=False)
+    (_, body, _), = bus.notified
+    assert body[4] == "Archive: &lt;b&gt;Pay now&lt;/b&gt; &amp; &lt;a href='http://127.0.0.1:9/'&gt;confirm&lt;/a&gt;"
+    notifier.shutdown()

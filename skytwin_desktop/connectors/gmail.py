@@ -10,7 +10,7 @@ import json
 import logging
 import re
 from datetime import UTC, datetime
-from email.utils import getaddresses, parseaddr
+from email.utils import getaddresses
 from typing import TYPE_CHECKING, Any
 
 from skytwin_desktop.connectors.failures import ApiError, ConnectorFailure, Failure
@@ -153,7 +153,7 @@ def read_message(data: dict[str, Any], message_id: str) -> EmailSignal | SetAsid
     except (KeyError, TypeError, ValueError, AttributeError, OverflowError, RecursionError) as exc:
         headers = _loose_headers(data)
         return SetAside(Connector.GMAIL, message_id, f"the message could not be read ({type(exc).__name__})",
-                        subject=headers.get("subject", ""), sender=first_address(headers.get("from", "")),
+                        subject=headers.get("subject", ""), sender=sender_address(headers.get("from", "")),
                         payload=kept_payload(data))
 
 
@@ -206,20 +206,28 @@ def _text(value: Any) -> str:
 
 
 def sender(header: str) -> tuple[str, str]:
-    """(display name, address lower-case) of a From header; bounded for hostile headers, which
-    give their first address-like text and no name."""
+    """(display name, address lower-case) of a From header. A header naming more than one address
+    (or none) is ambiguous: it gives no address, so it matches none of the person's rules (label,
+    allowed domains, trusted contacts), and its text as the name, to be shown. Bounded for hostile
+    headers, which are read for address-like text only."""
     if not _too_tangled(header):
         try:
-            name, address = parseaddr(header)
-            return name, address.lower()
+            found = [(name, address) for name, address in getaddresses([header]) if address]
+            if len(found) == 1:
+                return found[0][0], found[0][1].lower()
+            return _as_name(header) if found else "", ""
         except (RecursionError, ValueError, IndexError):
             pass
-    found = _ADDRESS.search(header)
-    return "", found.group(0).lower() if found else ""
+    found = _ADDRESS.findall(header[:ADDRESS_HEADER_LIMIT * 4])
+    return ("", found[0].lower()) if len(found) == 1 else (_as_name(header), "")
 
 
-def first_address(header: str) -> str:
-    """The address in a From header, lower-case."""
+def _as_name(header: str) -> str:
+    return " ".join(header.split())[:200]
+
+
+def sender_address(header: str) -> str:
+    """The one address of a From header, lower-case (empty when it names none or several)."""
     return sender(header)[1]
 
 
@@ -256,7 +264,8 @@ def email_signal(data: dict[str, Any]) -> EmailSignal:
     if not isinstance(raw_headers, list):
         raise TypeError("the headers are not a list")
     headers = {_text(h["name"]).lower(): _text(h["value"]) for h in raw_headers}
-    name, address = sender(headers.get("from", ""))
+    senders = [_text(h["value"]) for h in raw_headers if _text(h["name"]).lower() == "from"]
+    name, address = sender(headers.get("from", "")) if len(senders) <= 1 else (_as_name(", ".join(senders)), "")
     return EmailSignal(
         message_id=_text(data["id"]),
         thread_id=_text(data.get("threadId", data["id"])),

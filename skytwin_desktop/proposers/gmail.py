@@ -25,7 +25,10 @@ def _subject(signal: EmailSignal) -> str:
 
 
 def _describe(signal: EmailSignal) -> str:
-    return f'"{_subject(signal)}" from {signal.sender or "an unknown sender"}'
+    if signal.sender:
+        return f'"{_subject(signal)}" from {signal.sender}'
+    unclear = f" ({signal.sender_name[:120]})" if signal.sender_name else ""
+    return f'"{_subject(signal)}" from an unclear sender{unclear}'
 
 
 def is_newsletter(signal: EmailSignal) -> bool:

@@ -31,6 +31,7 @@ from skytwin_desktop.domain import Confirmation, Urgency
 from skytwin_desktop.errors import SkytwinError
 from skytwin_desktop.intents import ActivityItem, PendingItem
 from skytwin_desktop.ui.background import Background
+from skytwin_desktop.ui.labels import text_label
 
 
 class ApprovalsSource(Protocol):
@@ -72,7 +73,7 @@ class ItemCard(QWidget):
         super().__init__()
         row = QHBoxLayout(self)
         row.setContentsMargins(6, 4, 6, 4)
-        label = QLabel(text, objectName="card-text")
+        label = text_label(text, objectName="card-text")
         label.setWordWrap(True)
         label.setTextInteractionFlags(Qt.TextInteractionFlag.NoTextInteraction)
         row.addWidget(label, 1)
@@ -129,7 +130,7 @@ def _page(list_name: str, message_name: str, *buttons: QPushButton,
         row.addWidget(button)
     row.addStretch(1)
     box.addLayout(row)
-    message = QLabel(objectName=message_name)
+    message = text_label(objectName=message_name)
     message.setWordWrap(True)
     box.addWidget(message)
     return page, view, message

@@ -13,6 +13,7 @@ import logging
 import queue
 import threading
 from collections.abc import Callable
+from html import escape
 
 log = logging.getLogger(__name__)
 APP_NAME = "SkyTwin Desktop"
@@ -37,6 +38,9 @@ class DBusNotifier:
         self._connection = open_dbus_connection(bus="SESSION")
         self._router = DBusRouter(self._connection)
         self._ids: dict[str, int] = {}  # tag (e.g. "reauth-gmail") -> server id, reused to replace
+        self._markup = False
+        """Whether the server reads bodies as markup (dunst, GNOME, KDE do): then a subject's `<`
+        and `&` are escaped, so mail text is shown as written and never as links or formatting."""
         self._on_action, self._on_closed = on_action, on_closed
         self._signals: queue.Queue = queue.Queue()
         rule = MatchRule(type="signal", interface=_NAME, path=_PATH)
@@ -56,6 +60,8 @@ class DBusNotifier:
             return None
         try:
             notifier._call("GetServerInformation", "", ())
+            (capabilities,) = notifier._call("GetCapabilities", "", ())
+            notifier._markup = "body-markup" in capabilities
             return notifier
         except Exception as exc:  # no notification service on the bus
             log.info("No desktop notification service (%s); using the tray's own messages", type(exc).__name__)
@@ -75,6 +81,8 @@ class DBusNotifier:
         """`persistent`: critical urgency and no expiry (a warning that stays until it is fixed);
         otherwise a normal notification the server may expire. The first action is also the
         notification's default (a click on its body)."""
+        if self._markup:
+            body = escape(body, quote=False)
         flat = [item for pair in actions for item in pair]
         if actions:
             flat += ["default", actions[0][1]]

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
 from skytwin_desktop import words
 from skytwin_desktop.domain import PAUSE_REASON_MAX
 from skytwin_desktop.status import StatusReport
+from skytwin_desktop.ui.labels import text_label
 
 PAUSE_QUESTION = "Pause your twin? Every action will go to Approvals for you to review."
 RESUME_QUESTION = "Resume? Your twin will act on signals again."
@@ -33,12 +34,12 @@ class PauseDialog(QDialog):
         self.setWindowTitle("Pause SkyTwin")
         self.setObjectName("pause-dialog")
         layout = QVBoxLayout(self)
-        self.question = QLabel(objectName="question")
+        self.question = text_label(objectName="question")
         self.question.setWordWrap(True)
         self.question.setStyleSheet("font-weight: bold;")
         layout.addWidget(self.question)
-        self.operator_line = QLabel(objectName="operator-line")
-        self.person_line = QLabel(objectName="person-line")
+        self.operator_line = text_label(objectName="operator-line")
+        self.person_line = text_label(objectName="person-line")
         for line in (self.operator_line, self.person_line):
             line.setWordWrap(True)
             layout.addWidget(line)
@@ -47,7 +48,7 @@ class PauseDialog(QDialog):
         self.reason.setTabChangesFocus(True)
         self.reason.setFixedHeight(70)
         self.reason_label.setBuddy(self.reason)
-        self.counter = QLabel(objectName="counter")
+        self.counter = text_label(objectName="counter")
         self.reason.textChanged.connect(self._count)
         layout.addWidget(self.reason_label)
         layout.addWidget(self.reason)

@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 
 from skytwin_desktop import words
 from skytwin_desktop.policy.rules import FIELDS, Operator
+from skytwin_desktop.ui.labels import text_label
 
 EFFECT_LABELS = words.EFFECT
 _LIST_OPERATORS = {Operator.IN.value, Operator.NOT_IN.value}
@@ -140,7 +141,7 @@ class RulesTab(QWidget):
             row.addWidget(button)
             self.buttons[key] = button
         layout.addLayout(row)
-        self.error = QLabel(objectName="rule-error")
+        self.error = text_label(objectName="rule-error")
         self.error.setStyleSheet("color:#b91c1c;")
         self.error.setWordWrap(True)
         layout.addWidget(self.error)

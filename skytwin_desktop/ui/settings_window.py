@@ -28,6 +28,7 @@ from skytwin_desktop.domain import Connector, HealthStatus
 from skytwin_desktop.intents import AppPaths
 from skytwin_desktop.settings_spec import AUTONOMY_SETTINGS, Kind, SettingSpec
 from skytwin_desktop.status import StatusReport, reading_line
+from skytwin_desktop.ui.labels import text_label
 from skytwin_desktop.ui.rules_tab import RulesTab, RuleStore
 from skytwin_desktop.ui.state import pause_banner_text
 
@@ -111,12 +112,12 @@ class SettingsWindow(QWidget):
         self.tabs = QTabWidget()
         layout = QVBoxLayout(self)
         layout.setSpacing(6)
-        self.pause_banner = QLabel(objectName="pause-banner")
+        self.pause_banner = text_label(objectName="pause-banner")
         self.pause_banner.setWordWrap(True)
         self.pause_banner.setStyleSheet("background:#b91c1c; color:white; padding:6px; border-radius:4px;")
         self.pause_banner.hide()
         layout.addWidget(self.pause_banner)
-        self.banner = QLabel(objectName="banner")
+        self.banner = text_label(objectName="banner")
         self.banner.setWordWrap(True)
         self.banner.setStyleSheet("background:#f59e0b; color:#1f2937; padding:6px; border-radius:4px;")
         self.banner.hide()
@@ -141,7 +142,7 @@ class SettingsWindow(QWidget):
                                    objectName="start-at-login")
         self.login_box.setToolTip("Writes your system's own login entry; what is shown is read back from it")
         self.login_box.toggled.connect(self._login_toggled)
-        self.login_error = QLabel(objectName="login-error")
+        self.login_error = text_label(objectName="login-error")
         self.login_error.setStyleSheet("color:#b91c1c;")
         self.login_error.setWordWrap(True)
         box.addWidget(self.login_box)
@@ -179,7 +180,7 @@ class SettingsWindow(QWidget):
         self.connector_rows: dict[Connector, tuple[QLabel, QPushButton, QPushButton]] = {}
         for connector in Connector:
             row = QHBoxLayout()
-            text = QLabel(objectName=f"connector-{connector.value}")
+            text = text_label(objectName=f"connector-{connector.value}")
             text.setWordWrap(True)
             main = QPushButton(objectName=f"connect-{connector.value}")
             off = QPushButton(f"Disconnect {connector.title}", objectName=f"disconnect-{connector.value}")
@@ -208,7 +209,7 @@ class SettingsWindow(QWidget):
             changed.connect(lambda *_args, key=spec.key: self._changed(key))
             form.addRow("" if spec.kind is Kind.BOOL else spec.label, widget)
             self.editors[spec.key] = (widget, read, show)
-        self.error = QLabel(objectName="setting-error")
+        self.error = text_label(objectName="setting-error")
         self.error.setStyleSheet("color:#b91c1c;")
         self.error.setWordWrap(True)
         form.addRow(self.error)
@@ -236,7 +237,7 @@ class SettingsWindow(QWidget):
     def _data_tab(self, paths: AppPaths) -> QWidget:
         tab = QWidget()
         box = QVBoxLayout(tab)
-        box.addWidget(QLabel(f"Your data folder: {paths.data_dir}"))
+        box.addWidget(text_label(f"Your data folder: {paths.data_dir}"))
         logs = QPushButton("Open the &log folder")
         logs.clicked.connect(self.open_log_folder.emit)
         delete = QPushButton("Delete all my da&ta…", objectName="delete-all")
@@ -262,7 +263,7 @@ class SettingsWindow(QWidget):
         tab = QWidget()
         box = QVBoxLayout(tab)
         for line in (f"SkyTwin Desktop {__version__}", f"Database: {paths.database}", f"Logs: {paths.log_dir}"):
-            label = QLabel(line)
+            label = text_label(line)
             label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
             box.addWidget(label)
         row = QHBoxLayout()
@@ -270,7 +271,7 @@ class SettingsWindow(QWidget):
         self.diagnostics_button.setToolTip("Versions, paths, tray and notification support, connector states and "
                                            "recent errors, with sign-ins hidden: paste it into a bug report")
         self.diagnostics_button.clicked.connect(self._ask_diagnostics)
-        self.diagnostics_note = QLabel(objectName="diagnostics-note")
+        self.diagnostics_note = text_label(objectName="diagnostics-note")
         self.diagnostics_note.setWordWrap(True)
         row.addWidget(self.diagnostics_button)
         row.addWidget(self.diagnostics_note, 1)

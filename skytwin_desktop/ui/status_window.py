@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 from skytwin_desktop import words
 from skytwin_desktop.domain import Connector, HealthStatus
 from skytwin_desktop.status import StatusReport, pause_line, reading_line
+from skytwin_desktop.ui.labels import text_label
 from skytwin_desktop.ui.state import Banner, PauseItem, TrayState
 
 BANNER_STYLE = {
@@ -47,7 +48,7 @@ class BannerWidget(QFrame):
         self.setObjectName(f"banner-{banner.kind}")
         self.setStyleSheet(f"QFrame#{self.objectName()} {{{BANNER_STYLE[banner.kind]}}}")
         row = QHBoxLayout(self)
-        text = QLabel(f"{BANNER_MARK[banner.kind]}  {banner.text}")
+        text = text_label(f"{BANNER_MARK[banner.kind]}  {banner.text}")
         text.setWordWrap(True)
         text.setStyleSheet("background:transparent;")
         row.addWidget(text, 1)
@@ -91,7 +92,7 @@ class StatusWindow(QWidget):
         self.setMinimumWidth(560)
         self.report: StatusReport | None = None
         layout = QVBoxLayout(self)
-        self.headline = QLabel(objectName="headline")
+        self.headline = text_label(objectName="headline")
         self.headline.setWordWrap(True)
         font = self.headline.font()
         font.setPointSizeF(font.pointSizeF() * 1.25)
@@ -100,7 +101,7 @@ class StatusWindow(QWidget):
         layout.addWidget(self.headline)
         self.banner_box = QVBoxLayout()
         layout.addLayout(self.banner_box)
-        self.note = QLabel(objectName="note")  # e.g. why there is no tray icon
+        self.note = text_label(objectName="note")  # e.g. why there is no tray icon
         self.note.setWordWrap(True)
         self.note.hide()
         layout.addWidget(self.note)
@@ -110,7 +111,7 @@ class StatusWindow(QWidget):
         self.rows: dict[Connector, tuple[QLabel, QPushButton, QPushButton]] = {}
         for line, connector in enumerate(Connector):
             name = QLabel(f"<b>{connector.title}</b>")
-            text = QLabel(objectName=f"row-{connector.value}")
+            text = text_label(objectName=f"row-{connector.value}")
             text.setWordWrap(True)
             main = QPushButton(objectName=f"row-action-{connector.value}")
             main.clicked.connect(lambda _=False, c=connector: self._row_action(c))
@@ -123,13 +124,13 @@ class StatusWindow(QWidget):
             grid.addWidget(cancel, line, 3, Qt.AlignmentFlag.AlignTop)
             self.rows[connector] = (text, main, cancel)
         line = len(Connector)
-        self.approvals_line = QLabel(objectName="approvals-line")
+        self.approvals_line = text_label(objectName="approvals-line")
         self.approvals_button = QPushButton("Open &Approvals…", objectName="open-approvals")
         self.approvals_button.clicked.connect(self.approvals_requested.emit)
         grid.addWidget(QLabel("<b>Approvals</b>"), line, 0)
         grid.addWidget(self.approvals_line, line, 1)
         grid.addWidget(self.approvals_button, line, 2)
-        self.pause_line = QLabel(objectName="pause-line")
+        self.pause_line = text_label(objectName="pause-line")
         self.pause_line.setWordWrap(True)
         self.pause_button = QPushButton(objectName="pause-button")
         self.pause_button.clicked.connect(self.pause_window_requested.emit)
@@ -138,7 +139,7 @@ class StatusWindow(QWidget):
         grid.addWidget(self.pause_button, line + 1, 2, Qt.AlignmentFlag.AlignTop)
         layout.addLayout(grid)
 
-        self.summary = QLabel(objectName="summary")  # what was set aside, when anything was
+        self.summary = text_label(objectName="summary")  # what was set aside, when anything was
         self.summary.setWordWrap(True)
         layout.addWidget(self.summary)
         self.demo_box = QFrame(objectName="demo-box")
@@ -155,7 +156,7 @@ class StatusWindow(QWidget):
         self.launcher_box = QFrame(objectName="launcher-box")
         self.launcher_box.setFrameShape(QFrame.Shape.StyledPanel)
         launcher_row = QHBoxLayout(self.launcher_box)
-        self.launcher_text = QLabel("Start SkyTwin from your app menu like your other apps?")
+        self.launcher_text = text_label("Start SkyTwin from your app menu like your other apps?")
         self.launcher_text.setWordWrap(True)
         launcher_row.addWidget(self.launcher_text, 1)
         self.launcher_button = QPushButton("Add to app &menu", objectName="add-launcher")

@@ -13,6 +13,10 @@ from tests.support.fake_dbus import FakeService
 
 PATH, NAME = "/org/freedesktop/Notifications", "org.freedesktop.Notifications"
 
+DUNST_CAPABILITIES = ["actions", "body", "body-hyperlinks", "icon-static", "synchronous", "private-synchronous",
+                      "x-canonical-private-synchronous", "x-dunst-stack-tag", "body-markup"]
+"""What dunst 1.9 answers to GetCapabilities (read from the real one): bodies are markup."""
+
 
 class FakeNotificationService(FakeService):
     bus_name = NAME
@@ -43,7 +47,7 @@ class FakeNotificationService(FakeService):
         if member == "GetServerInformation":
             connection.send(new_method_return(message, "ssss", ("fake", "skytwin-tests", "1", "1.2")))
         elif member == "GetCapabilities":
-            connection.send(new_method_return(message, "as", (["actions", "body", "persistence"],)))
+            connection.send(new_method_return(message, "as", (DUNST_CAPABILITIES,)))
         elif member == "Notify":
             replaces_id = message.body[1]
             if replaces_id == 0:
