@@ -193,9 +193,11 @@ def test_damaged_database_is_reported_and_left_byte_for_byte(tmp_path: Path, dam
     path = tmp_path / "skytwin.db"
     damage(path)
     before = digest(path)
+    found = sorted(p.name for p in tmp_path.iterdir())
     with pytest.raises(CorruptDatabaseError, match="left untouched"):
         migrate(tmp_path)
     assert digest(path) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == found, "the folder as found: no new -wal or -shm"
 
 
 FAILING_REVISION = '''

@@ -109,9 +109,11 @@ def test_a_folder_it_cannot_write_goes_to_the_full_opening(context, data_dir):
 
 def test_status_with_no_app_running_answers_without_sqlalchemy(context, data_dir):
     context.close()
+    found = sorted(path.name for path in data_dir.iterdir())
     probe = ("import sys; from skytwin_desktop.cli import main; code = main(['status', '--json']); "
              "print(code, 'sqlalchemy' in sys.modules)")
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip().splitlines()[-1] == "0 False"
     assert '"running": false' in done.stdout
+    assert sorted(path.name for path in data_dir.iterdir()) == found, "a look leaves no -wal or -shm behind"

@@ -8,6 +8,7 @@ know (written by a newer SkyTwin) is refused untouched rather than "fixed".
 from __future__ import annotations
 
 import logging
+import os
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -18,12 +19,14 @@ from sqlalchemy import Engine
 from skytwin_desktop.errors import DatabaseTooNewError
 from skytwin_desktop.paths import bundled_dir
 from skytwin_desktop.store.database import make_engine
-from skytwin_desktop.store.sqlite_file import SCHEMA_HEAD, backup_database, inspect_file
+from skytwin_desktop.store.sqlite_file import SCHEMA_HEAD, backup_database, durable, inspect_file
 
 if TYPE_CHECKING:
     from alembic.config import Config as AlembicConfig
 
 log = logging.getLogger(__name__)
+NEW = ".new"
+"""A database being created carries this after its name until it has all its tables."""
 
 
 def alembic_config(scripts: Path | None = None) -> AlembicConfig:
@@ -55,7 +58,6 @@ def open_and_migrate(database: Path, backup_dir: Path, scripts: Path | None = No
     if scripts is None and found.revision == SCHEMA_HEAD:  # the usual start: nothing to migrate
         return MigrationResult(database=database, engine=make_engine(database), from_revision=found.revision,
                                to_revision=SCHEMA_HEAD, backup=None)
-    from alembic import command
     from alembic.script import ScriptDirectory
 
     config = alembic_config(scripts)
@@ -73,9 +75,51 @@ def open_and_migrate(database: Path, backup_dir: Path, scripts: Path | None = No
         backup = backup_dir / f"{database.stem}-{found.revision}-before-{head}-{stamp}.db"
         backup_database(database, backup)
         log.info("Backed up the database to %s before migrating %s -> %s", backup, found.revision, head)
+    if not found.exists:
+        _create(database, config)
+        return MigrationResult(database=database, engine=make_engine(database), from_revision=None,
+                               to_revision=head, backup=None)
     engine = make_engine(database)
     if found.revision != head:
-        with engine.begin() as connection:
-            config.attributes["connection"] = connection
-            command.upgrade(config, "head")
-    return MigrationResult(database=database, engine=engine, from_revision=found.revision, to_revision=head, backup=backup)
+        _upgrade(engine, config)
+    return MigrationResult(database=database, engine=engine, from_revision=found.revision, to_revision=head,
+                           backup=backup)
+
+
+def _upgrade(engine: Engine, config: AlembicConfig) -> None:
+    """To head in one transaction: a failed migration leaves nothing half-done."""
+    from alembic import command
+
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "head")
+
+
+def _create(database: Path, config: AlembicConfig) -> None:
+    """A new database is built under a working name and takes its real name only with all its
+    tables, so a start cut short never leaves an empty or half-made file that could pass for the
+    person's data (an empty one is reported, see `inspect_file`)."""
+    building = database.with_name(database.name + NEW)
+    for leftover in (building, *(building.with_name(building.name + end) for end in ("-wal", "-shm", "-journal"))):
+        leftover.unlink(missing_ok=True)  # ours, from a start cut short
+    engine = make_engine(building)
+    try:
+        _upgrade(engine, config)
+        raw = engine.raw_connection()  # outside a transaction: everything into the file itself,
+        try:  # so that it can be renamed alone
+            raw.driver_connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        finally:
+            raw.close()
+    finally:
+        engine.dispose()
+    durable(building)
+    try:
+        os.link(building, database)  # never over a file that appeared meanwhile: that one is kept
+    except FileExistsError:
+        building.unlink()
+        return
+    except OSError:  # no hard links on this file system: a plain rename, which then may replace
+        os.rename(building, database)
+    else:
+        building.unlink()
+    durable(database.parent)

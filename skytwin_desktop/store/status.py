@@ -16,7 +16,7 @@ from pathlib import Path
 from skytwin_desktop.domain import ApprovalStatus, Connector, HealthStatus, ReadProblem
 from skytwin_desktop.errors import StoreError
 from skytwin_desktop.status import ConnectorState, SetAsideEntry, StatusReport
-from skytwin_desktop.store.sqlite_file import SCHEMA_HEAD, inspect_file, open_read_only
+from skytwin_desktop.store.sqlite_file import SCHEMA_HEAD, inspect_file, leaving_no_trace, open_read_only
 from skytwin_desktop.store.stamps import from_text, to_text
 
 SET_ASIDE_LISTED = 20
@@ -66,19 +66,18 @@ def peek(database: Path, *, operator_paused: bool, now: datetime) -> StatusRepor
     try:
         if not os.access(database.parent, os.W_OK | os.X_OK) or inspect_file(database).revision != SCHEMA_HEAD:
             return None
-        db = open_read_only(database)
-    except (StoreError, OSError, sqlite3.Error):
+        with leaving_no_trace(database):
+            db = open_read_only(database)
+            try:
+                row = db.execute("SELECT id FROM users ORDER BY id LIMIT 1").fetchone()
+                if row is None:
+                    return None
+                db.execute("BEGIN")  # one snapshot for all the reads
+                return read_status(db, row[0], operator_paused=operator_paused, now=now, running=False)
+            finally:
+                db.close()
+    except (StoreError, OSError, sqlite3.Error, ValueError):
         return None
-    try:
-        row = db.execute("SELECT id FROM users ORDER BY id LIMIT 1").fetchone()
-        if row is None:
-            return None
-        db.execute("BEGIN")  # one snapshot for all the reads
-        return read_status(db, row[0], operator_paused=operator_paused, now=now, running=False)
-    except (sqlite3.Error, ValueError):
-        return None
-    finally:
-        db.close()
 
 
 def _connector_state(health: tuple | None, reading: tuple | None, set_aside: int) -> ConnectorState:
