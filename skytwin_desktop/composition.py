@@ -127,6 +127,7 @@ def attach_tray(qt: QApplication, tray: QSystemTrayIcon, app: Intents, lock: Ins
 
         changed = Signal(object)  # a Change from the façade
         failed = Signal(object)  # a SkytwinError: the app itself cannot go on (its database)
+        trouble = Signal(object)  # a passing SkytwinError of a poll cycle (a full disk), or None once gone
         notification_action = Signal(str, str)  # action key, tag
 
     qt.setWindowIcon(icon_for(TrayIcon.LISTENING))
@@ -184,7 +185,8 @@ def attach_tray(qt: QApplication, tray: QSystemTrayIcon, app: Intents, lock: Ins
     app.subscribe(bridge.changed.emit)
     door = SocketDoor(door_path, serve, show=controller.open_status_window)
     door.listen()
-    scheduler = PollScheduler(app, app.poll_interval, on_failure=bridge.failed.emit,
+    bridge.trouble.connect(controller.troubled, Qt.ConnectionType.QueuedConnection)
+    scheduler = PollScheduler(app, app.poll_interval, on_failure=bridge.failed.emit, on_trouble=bridge.trouble.emit,
                               api_root=app.context.config.google_api_root)
     controller.stop_acting = scheduler.shutdown
     app.subscribe(lambda change: scheduler.sync() if change.what in SIGN_IN_CHANGES else None)

@@ -9,6 +9,9 @@ class SkytwinError(Exception):
     exit_code = 1
     summary: str | None = None
     """A few words for a tray line or a menu, where the whole sentence would not fit."""
+    passing = False
+    """True for trouble of the machine that passes (a busy database, a full disk): the running app
+    says so and tries again at its next cycle, rather than stopping."""
 
     def short(self) -> str:
         return self.summary or str(self)
@@ -44,6 +47,28 @@ class DatabaseBusyError(StoreError):
     """Another program held the database past the busy time-out."""
 
     summary = "the database is busy (another program holds it)"
+    passing = True
+
+
+class DiskFullError(StoreError):
+    """The disk holding the database has no room for what had to be saved."""
+
+    summary = "cannot save: the disk is full"
+    passing = True
+
+
+class DatabaseReadOnlyError(StoreError):
+    """The database or its folder cannot be written."""
+
+    summary = "cannot save: the data folder is read-only"
+    passing = True
+
+
+class DiskError(StoreError):
+    """The disk failed to read or write the database (SQLite's "disk I/O error")."""
+
+    summary = "cannot save: a disk error"
+    passing = True
 
 
 class DatabaseGoneError(StoreError):

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import os
 import re
+import sys
 from logging.handlers import RotatingFileHandler
 from pathlib import Path
 
@@ -86,6 +87,18 @@ class RedactingFilter(logging.Filter):
 
 class OwnerOnlyRotatingFileHandler(RotatingFileHandler):
     """Every file it opens, the rotated ones included, is readable only by its owner."""
+
+    def handleError(self, record: logging.LogRecord) -> None:  # noqa: N802 - logging's name
+        """A log that cannot be written (a full disk, a folder gone read-only) drops the record
+        rather than printing a traceback on the person's terminal; other trouble (a malformed
+        call of ours) is reported as logging always does."""
+        if isinstance(sys.exc_info()[1], OSError):
+            self.dropped += 1
+            return
+        super().handleError(record)
+
+    dropped = 0
+    """Records lost because the log could not be written."""
 
     def _open(self):  # type: ignore[override]
         descriptor = os.open(self.baseFilename, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)

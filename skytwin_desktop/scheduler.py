@@ -51,13 +51,18 @@ class Pollable(Protocol):
 class PollScheduler:
     def __init__(self, app: Pollable, interval: int,
                  on_failure: Callable[[SkytwinError], None] | None = None, *, api_root: str | None = None,
+                 on_trouble: Callable[[SkytwinError | None], None] | None = None,
                  sleep_clock: Callable[[], float] = sleep_offset, backoff: Iterable[float] = BACKOFF_SECONDS) -> None:
-        """`on_failure`: a cycle ended in a failure of the app itself (its database, say). `api_root`: the
+        """`on_failure`: a cycle ended in a failure of the app itself (its database gone, say): polling
+        stops. `on_trouble`: a cycle met trouble that passes (a busy database, a full disk), and later
+        None once a cycle went through again; polling goes on. `api_root`: the
         configured Google root, whose host tells after a wake that the network is back (None: Google's).
         `sleep_clock` and `backoff` (the pauses between those tries) are there for tests."""
         self.app = app
         self.interval = interval
         self._on_failure = on_failure
+        self._on_trouble = on_trouble
+        self._troubled = False
         self._stopping = threading.Event()
         self._probe_at = probe_address(api_root)
         self._backoff = backoff
@@ -178,8 +183,18 @@ class PollScheduler:
         def work() -> None:
             try:
                 self.cycle(connector)
-            except SkytwinError as exc:  # the app itself cannot work (its database): say so, stop polling
-                log.error("%s cycle stopped: %s", connector.title, exc)
+                if self._troubled:
+                    self._troubled = False
+                    if self._on_trouble is not None:
+                        self._on_trouble(None)
+            except SkytwinError as exc:
+                if exc.passing:  # the machine's trouble: say so, try again at the next cycle
+                    log.warning("%s cycle could not finish: %s", connector.title, exc)
+                    self._troubled = True
+                    if self._on_trouble is not None and not self._stopping.is_set():
+                        self._on_trouble(exc)
+                    return
+                log.error("%s cycle stopped: %s", connector.title, exc)  # the app itself cannot work
                 if self._on_failure is not None and not self._stopping.is_set():
                     self._on_failure(exc)
             except Exception:  # a bug in one cycle must not kill the schedule

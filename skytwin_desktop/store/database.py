@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from collections.abc import Callable
 from contextlib import AbstractContextManager
@@ -11,10 +12,17 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import QueuePool
 
-from skytwin_desktop.errors import DatabaseBusyError, DatabaseGoneError
+from skytwin_desktop.errors import (
+    DatabaseBusyError,
+    DatabaseGoneError,
+    DatabaseReadOnlyError,
+    DiskError,
+    DiskFullError,
+)
 from skytwin_desktop.store.sqlite_file import BUSY_TIMEOUT_MS, create_owner_only_file
 
-_SQLITE_BUSY, _SQLITE_LOCKED = 5, 6
+_SQLITE_BUSY, _SQLITE_LOCKED, _SQLITE_READONLY, _SQLITE_IOERR, _SQLITE_FULL = 5, 6, 8, 10, 13
+_NEARLY_FULL = 64 * 1024
 _READ = "skytwin_read"
 """Execution option that makes a transaction a plain (deferred) read."""
 
@@ -53,7 +61,7 @@ def make_engine(path: Path) -> Engine:
             cursor.execute("PRAGMA journal_mode = WAL")
             cursor.execute("PRAGMA synchronous = NORMAL")
         except sqlite3.OperationalError as exc:
-            raise _busy_or(exc) from None
+            raise _in_words(exc, path) from None
         finally:
             cursor.close()
 
@@ -68,9 +76,9 @@ def make_engine(path: Path) -> Engine:
     def _translate(context) -> None:
         original = context.original_exception
         if isinstance(original, sqlite3.OperationalError):
-            busy = _busy_or(original)
-            if isinstance(busy, DatabaseBusyError):
-                raise busy from None
+            said = _in_words(original, path)
+            if said is not original:
+                raise said from None
 
     return engine
 
@@ -90,11 +98,32 @@ def _identity(path: Path) -> tuple[int, int] | None:
     return found.st_dev, found.st_ino
 
 
-def _busy_or(exc: sqlite3.OperationalError) -> Exception:
-    """SQLite's "database is locked" past the busy time-out, as one line the person can act on."""
-    if getattr(exc, "sqlite_errorcode", 0) & 0xFF in (_SQLITE_BUSY, _SQLITE_LOCKED):
+def _in_words(exc: sqlite3.OperationalError, path: Path) -> Exception:
+    """What SQLite says when the machine, not SkyTwin, is at fault, as one line the person can act
+    on: busy past the time-out, no room on the disk, a read-only file or folder, a failing disk.
+    Anything else is left as it is (a bug of ours, logged in full)."""
+    code = getattr(exc, "sqlite_errorcode", 0) & 0xFF
+    if code in (_SQLITE_BUSY, _SQLITE_LOCKED):
         return DatabaseBusyError("The database is busy: another program holds it. Try again when it is done.")
+    if code == _SQLITE_FULL or (code == _SQLITE_IOERR and disk_is_full(path.parent)):
+        return DiskFullError(f"The disk holding {path.parent} is full, so SkyTwin could not save its work; nothing "
+                             "was half-saved. Free some space and try again.")
+    if code == _SQLITE_READONLY:
+        return DatabaseReadOnlyError(f"The database {path} cannot be written (it or its folder is read-only). "
+                                     "Make the data folder writable again.")
+    if code == _SQLITE_IOERR:
+        return DiskError(f"The disk holding {path} failed to read or write it (disk I/O error); nothing was "
+                         "half-saved. Check the disk, then try again.")
     return exc
+
+
+def disk_is_full(folder: Path) -> bool:
+    """Whether less than a page or two is left for us: SQLite then says "disk I/O error"."""
+    try:
+        found = os.statvfs(folder)
+    except OSError:
+        return False
+    return found.f_bavail * found.f_frsize < _NEARLY_FULL
 
 
 SessionFactory = Callable[[], AbstractContextManager[Session]]

@@ -72,6 +72,8 @@ class TrayController(QObject):
         self.notifier = notifier
         self.notices = ReauthNotices()
         self.problem: SkytwinError | None = None
+        self.trouble: SkytwinError | None = None
+        """Trouble the last poll cycle met that passes (a full disk): shown until a cycle goes through."""
         """Why the app cannot work at all (its database), when it cannot."""
         self.stop_acting: Callable[[], None] | None = None
         """Stops the background work (set by the composition root)."""
@@ -150,7 +152,7 @@ class TrayController(QObject):
         else:
             if self.problem and not self.stopped:
                 self.problem = None  # the database answers again
-        problem = self.problem
+        problem = self.problem or (None if self.stopped else self.trouble)
         self.state = tray_state(self.report, problem.short() if problem else None, str(problem) if problem else None,
                                 demo=self.demo)
         self._apply(self.state)
@@ -216,6 +218,14 @@ class TrayController(QObject):
         self.settled.start()  # collect garbage here once the burst of work is over
         if change.batch is not None:
             self.announce_batch(change.batch)
+
+    def troubled(self, error: SkytwinError | None) -> None:
+        """A poll cycle met trouble that passes (a full disk, a busy or read-only database), or None:
+        a cycle went through again. Shown in the icon, tooltip and status window meanwhile."""
+        if error is not None and self.trouble is None:
+            log.warning("Shown in the tray: %s", error)
+        self.trouble = error
+        self.refresh()
 
     def failed(self, error: SkytwinError) -> None:
         """The app itself cannot go on (its database was deleted, say): stop acting, say so, and
