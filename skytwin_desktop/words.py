@@ -43,6 +43,7 @@ POLL_OUTCOME = {
 FAILURE = {
     "invalid_grant": "Google access was revoked or expired",
     "invalid_credentials": "Google no longer accepts the sign-in",
+    "fresh_token_refused": "Google refused a freshly renewed sign-in for now",
     "unauthorized_client": "the app's Google sign-in is misconfigured",
     "invalid_client": "the app's Google sign-in is misconfigured",
     "insufficient_scope": "SkyTwin is missing a Google permission",

@@ -56,6 +56,15 @@ def test_api_failures(status, reason, permanent, code):
     assert (failure.permanent, failure.error_code) == (permanent, code)
 
 
+def test_a_401_after_a_token_refresh_that_worked_is_passing_trouble():
+    """Only a refused refresh (token_failure) means the person must sign in again."""
+    body = {"error": {"code": 401, "errors": [{"reason": "authError"}]}}
+    failure = api_failure(401, body, after_refresh=True)
+    assert (failure.permanent, failure.error_code) == (False, "fresh_token_refused")
+    assert api_failure(403, {"error": {"errors": [{"reason": "insufficientPermissions"}]}}, after_refresh=True) \
+        .permanent, "a missing permission stays what it is"
+
+
 def test_two_transient_failures_keep_it_closed_the_third_opens_it():
     state = breaker.closed()
     for _ in range(2):

@@ -37,13 +37,16 @@ class ConnectorFailure(Exception):
 class ApiError(Exception):
     """An HTTP error answer from a Google API, kept whole so callers can handle 404/410 themselves."""
 
-    def __init__(self, status: int, body: Any) -> None:
+    def __init__(self, status: int, body: Any, *, after_refresh: bool = False) -> None:
         super().__init__(f"HTTP {status}")
         self.status = status
         self.body = body
+        self.after_refresh = after_refresh
+        """A token refresh succeeded during this request and Google still answered this."""
 
     def as_failure(self) -> ConnectorFailure:
-        return ConnectorFailure(api_failure(self.status, self.body), f"Google answered HTTP {self.status}")
+        return ConnectorFailure(api_failure(self.status, self.body, after_refresh=self.after_refresh),
+                                f"Google answered HTTP {self.status}")
 
 
 def _parse(body: Any) -> Any:
@@ -74,8 +77,10 @@ def token_failure(status: int | None, body: Any) -> Failure:
     return Failure(False, f"http_{status}")
 
 
-def api_failure(status: int, body: Any) -> Failure:
-    """A failed Gmail or Calendar call (after google-auth already retried with a fresh token)."""
+def api_failure(status: int, body: Any, *, after_refresh: bool = False) -> Failure:
+    """A failed Gmail or Calendar call. google-auth refreshes the token and retries on a 401; only
+    a refused refresh (see `token_failure`) means the person must sign in again, so a 401 that
+    persists while refreshes succeed (`after_refresh`) is Google's passing trouble."""
     data = _parse(body)
     reasons: set[str] = set()
     if isinstance(data, dict) and isinstance(data.get("error"), dict):
@@ -83,7 +88,7 @@ def api_failure(status: int, body: Any) -> Failure:
             if isinstance(item, dict) and isinstance(item.get("reason"), str):
                 reasons.add(item["reason"])
     if status == 401:
-        return Failure(True, "invalid_credentials")
+        return Failure(False, "fresh_token_refused") if after_refresh else Failure(True, "invalid_credentials")
     if status == 403 and reasons & {"insufficientPermissions", "ACCESS_TOKEN_SCOPE_INSUFFICIENT"}:
         return Failure(True, "insufficient_scope")
     if status == 403 and reasons & {"rateLimitExceeded", "userRateLimitExceeded", "quotaExceeded"}:

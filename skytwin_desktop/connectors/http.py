@@ -63,6 +63,7 @@ class GoogleHttp:
     def call(self, method: str, url: str, *, params: Any = None, json_body: Any = None) -> dict[str, Any]:
         if self._stop is not None and self._stop.is_set():
             raise Cancelled("the app is quitting")
+        self._auth_request.last_status = None
         try:
             response = self._session.request(method, url, params=params, json=json_body,
                                              timeout=(CONNECT_TIMEOUT, READ_TIMEOUT))
@@ -81,7 +82,8 @@ class GoogleHttp:
             raise ConnectorFailure(Failure(False, "malformed_response"),
                                    "Google's token answer had an unexpected shape") from None
         if response.status_code >= 400:
-            raise ApiError(response.status_code, _json_or_text(response))
+            raise ApiError(response.status_code, _json_or_text(response),
+                           after_refresh=self._auth_request.last_status == 200)
         try:
             data = response.json() if response.content else {}
         except ValueError:
