@@ -1,0 +1,88 @@
+"""SIGKILL at random moments (seeded) of the twin at work: `poll-once` over a mailbox of a few
+hundred newsletters at a tier that archives them by itself, and `connect` mid-sign-in. After
+every kill the database passes SQLite's integrity check; in the end every message was archived
+at Google exactly once, and no action is left half-done."""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from collections import Counter
+
+import pytest
+from sqlalchemy import select
+
+from skytwin_desktop.config import Config
+from skytwin_desktop.domain import Connector
+from skytwin_desktop.store.models import ActionRecord
+from skytwin_desktop.store.policy import set_tier
+from tests.support.app_process import until
+
+pytestmark = pytest.mark.slow
+MESSAGES = 300
+KILLS = 30
+NEWSLETTER = {"List-Unsubscribe": "<mailto:leave@news.example>"}
+
+
+def _poll_once() -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "skytwin_desktop", "poll-once"], env=dict(os.environ),
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def _states() -> dict[str, int]:
+    with sqlite3.connect(Config.from_env().database_path) as db:
+        return dict(db.execute("SELECT state, count(*) FROM action_records GROUP BY state").fetchall())
+
+
+def _integrity() -> None:
+    with sqlite3.connect(Config.from_env().database_path) as db:  # a writer's open, as the next start's
+        assert db.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
+
+
+def test_poll_once_killed_at_random_moments_acts_on_every_message_exactly_once(google, app):
+    with app.session() as session:
+        set_tier(session, app.user_id, "low_autonomy", reason="test", by_person=True, now=app.clock())
+    app.connectors.poll(Connector.GMAIL)  # the starting point: what came before is not new
+    ids = [google.deliver({"from": "digest@news.example", "subject": f"Issue {n}", "body": "x",
+                           "headers": NEWSLETTER}) for n in range(MESSAGES)]
+    app.close()
+    chance = random.Random(4242)
+
+    def archived() -> int:
+        return sum(1 for method, path, _ in list(google.requests) if method == "POST" and path.endswith("/modify"))
+
+    killed_mid_batch = left_started = 0
+    for attempt in range(KILLS):
+        process = _poll_once()
+        if attempt % 3 == 0:  # at any moment: loading, reading Gmail, or acting
+            time.sleep(chance.uniform(0.2, 3.0))
+        else:  # while it acts at Google, a few actions further on than the last kill
+            further = archived() + chance.randint(1, 12)
+            until(lambda: archived() >= further or process.poll() is not None, limit=120, step=0.002)
+        if process.poll() is None:
+            process.send_signal(signal.SIGKILL)
+            killed_mid_batch += 0 < archived() < MESSAGES
+        process.wait(timeout=60)
+        _integrity()
+        left_started += bool(_states().get("started"))
+    assert killed_mid_batch >= KILLS // 2, "most kills came in the middle of the batch"
+    assert left_started >= KILLS // 2, "they left actions started and not yet recorded done"
+    for _ in range(5):  # then let it finish
+        assert _poll_once().wait(timeout=300) == 0
+        with app.session() as session:
+            records = session.scalars(select(ActionRecord)).all()
+        if len(records) == MESSAGES and all(record.state == "done" for record in records):
+            break
+    with app.session() as session:
+        states = Counter(record.state for record in session.scalars(select(ActionRecord)))
+    assert states == {"done": MESSAGES}, states
+    archived = Counter(path.split("/")[-2] for method, path, _ in google.requests
+                       if method == "POST" and path.endswith("/modify"))
+    assert all("INBOX" not in google.message(message)["labelIds"] for message in ids)
+    assert sorted(archived) == sorted(ids) and set(archived.values()) == {1}, \
+        [m for m, count in archived.items() if count > 1]
