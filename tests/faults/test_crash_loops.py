@@ -5,6 +5,7 @@ at Google exactly once, and no action is left half-done."""
 
 from __future__ import annotations
 
+import json
 import os
 import random
 import signal
@@ -86,3 +87,35 @@ def test_poll_once_killed_at_random_moments_acts_on_every_message_exactly_once(g
     assert all("INBOX" not in google.message(message)["labelIds"] for message in ids)
     assert sorted(archived) == sorted(ids) and set(archived.values()) == {1}, \
         [m for m, count in archived.items() if count > 1]
+
+
+def _connect() -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "skytwin_desktop", "connect", "gmail"], env=dict(os.environ),
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def test_connect_killed_at_random_moments_never_claims_a_connection_it_has_not(google):
+    """Whatever moment a sign-in dies at, Gmail reads as connected only with its token kept, and
+    the next sign-in completes."""
+    from skytwin_desktop.connectors.secrets import TokenStore
+
+    chance = random.Random(77)
+    tokens = TokenStore()
+    for _ in range(12):
+        process = _connect()
+        time.sleep(chance.uniform(0.3, 2.5))
+        if process.poll() is None:
+            process.send_signal(signal.SIGKILL)
+        process.wait(timeout=60)
+        if not Config.from_env().database_path.exists():
+            continue  # killed before the database was made
+        _integrity()
+        shown = subprocess.run([sys.executable, "-m", "skytwin_desktop", "status", "--json"], capture_output=True,
+                               text=True, timeout=60)
+        assert shown.returncode == 0, shown.stderr
+        state = json.loads(shown.stdout)["connectors"]["gmail"]["status"]
+        assert state in ("disabled", "connected")
+        if state == "connected":
+            assert tokens.load(1, Connector.GMAIL), "connected means its token is kept"
+    assert _connect().wait(timeout=120) == 0
+    assert subprocess.run([sys.executable, "-m", "skytwin_desktop", "poll-once"], timeout=120).returncode == 0
