@@ -54,8 +54,12 @@ FAILURE = {
     "keyring_unavailable": "the keyring could not be opened",
     "temporarily_unavailable": "Google is briefly unavailable",
     "server_error": "Google had an error",
+    "malformed_response": "Google's answer had an unexpected shape",
 }
 GENERIC_FAILURE = "Google sign-in stopped working"
+"""Why a service needs reconnecting when no reason was kept."""
+UNKNOWN_FAILURE = "Google answered with an error"
+"""A code from Google we have no words for (a new `error` in a token answer)."""
 READ_PROBLEM = {
     ReadProblem.UNREACHABLE: "Google is unreachable",
     ReadProblem.GOOGLE_ERRORS: "Google answers with errors",
@@ -134,7 +138,7 @@ def failure(code: str | None) -> str:
     match = _HTTP.fullmatch(code)
     if match:
         return f"Google answered with an error ({match.group(1)})"
-    return FAILURE.get(code, GENERIC_FAILURE)
+    return FAILURE.get(code, UNKNOWN_FAILURE)
 
 
 def read_problem(code: ReadProblem | str | None) -> str:

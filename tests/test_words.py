@@ -53,12 +53,13 @@ def test_every_failure_google_or_we_can_produce_has_words():
     produced |= {token_failure(None, None).error_code, token_failure(503, b"").error_code,
                  api_failure(401, {}).error_code, api_failure(429, {}).error_code,
                  api_failure(403, {"error": {"errors": [{"reason": "insufficientPermissions"}]}}).error_code,
-                 api_failure(500, {}).error_code, "internal_error", "keyring_unavailable", "timeout"}
+                 api_failure(500, {}).error_code, "internal_error", "keyring_unavailable", "timeout",
+                 "malformed_response", api_failure(401, {}, after_refresh=True).error_code}
     for code in produced:
         phrase = words.failure(code)
         assert phrase and "_" not in phrase and code not in phrase, (code, phrase)
     assert words.failure("http_503") == "Google answered with an error (503)"
-    assert words.failure("something_new") == words.GENERIC_FAILURE
+    assert words.failure("something_new") == words.UNKNOWN_FAILURE
     assert words.failure(None) == ""
 
 

@@ -99,7 +99,10 @@ class GmailReader:
             page = self.http.call("GET", self.base + "/history", params=params)
             for record in _list(page, "history", "history"):
                 self._added(record, added, set_aside)
-            newest = str(page.get("historyId", newest))
+            found = page.get("historyId", newest)
+            if not isinstance(found, str | int) or isinstance(found, bool) or not str(found).isdigit():
+                raise _malformed("history")
+            newest = str(found)
             page_token = page.get("nextPageToken")
             if not isinstance(page_token, str) or not page_token:
                 page_token = None

@@ -71,7 +71,10 @@ class GoogleHttp:
             body = exc.args[1] if len(exc.args) > 1 else exc.args[0] if exc.args else None
             failure = token_failure(self._auth_request.last_status, body)
             raise ConnectorFailure(failure, f"token refresh failed ({failure.error_code})") from None
-        except google.auth.exceptions.TransportError:
+        except google.auth.exceptions.TransportError as exc:
+            if _caused_by(exc, requests.Timeout):
+                raise ConnectorFailure(Failure(False, "timeout"), "Google's token service did not answer in time") \
+                    from None
             raise ConnectorFailure(Failure(False, "network_error"), "could not reach Google's token service") from None
         except requests.Timeout:
             raise ConnectorFailure(Failure(False, "timeout"), "Google did not answer in time") from None
@@ -98,3 +101,15 @@ def _json_or_text(response: requests.Response) -> Any:
         return response.json()
     except ValueError:
         return response.text[:200]
+
+
+def _caused_by(exc: BaseException, kind: type[BaseException]) -> bool:
+    """Whether `kind` is among what `exc` wraps (google-auth wraps the transport's own errors)."""
+    seen: set[int] = set()
+    while exc is not None and id(exc) not in seen:
+        if isinstance(exc, kind):
+            return True
+        seen.add(id(exc))
+        exc = exc.__cause__ or exc.__context__ or next((arg for arg in exc.args if isinstance(arg, BaseException)),
+                                                       None)
+    return False

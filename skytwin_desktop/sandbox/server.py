@@ -46,7 +46,7 @@ JOIN_TIMEOUT = 5.0
 @dataclass
 class _Fault:
     prefix: str
-    kind: str  # "fail" | "stall" | "malformed"
+    kind: str  # "fail" | "stall" | "malformed" | "reset" | "answer"
     remaining: int
     status: int = 200
     body: dict[str, Any] | str | None = None
@@ -150,6 +150,20 @@ class GoogleSandbox:
         """The next `count` requests under `path_prefix` get 200 with a body that is not JSON."""
         self._add_fault(_Fault(path_prefix, "malformed", count))
 
+    def reset_next(self, path_prefix: str, count: int = 1) -> None:
+        """The next `count` requests under `path_prefix` have their connection closed unanswered."""
+        self._add_fault(_Fault(path_prefix, "reset", count))
+
+    def answer_next(self, path_prefix: str, body: Any, count: int = 1, status: int = 200) -> None:
+        """The next `count` requests under `path_prefix` get `body` as JSON, whatever its shape
+        (odd shapes from Google: a list where an object belongs, a string for a number…)."""
+        self._add_fault(_Fault(path_prefix, "answer", count, status=status, body=body))
+
+    def clear_faults(self) -> None:
+        """Google answers properly again: faults still waiting are dropped."""
+        with self._lock:
+            self._faults.clear()
+
     def _add_fault(self, fault: _Fault) -> None:
         if fault.remaining < 1:
             raise ValueError("count must be at least 1")
@@ -157,10 +171,10 @@ class GoogleSandbox:
             self._faults.append(fault)
 
     def _take_faults(self, path: str) -> tuple[_Fault | None, _Fault | None]:
-        """Consume at most one stall and one answer fault (fail or malformed) matching `path`."""
+        """Consume at most one stall and one answer fault (fail, malformed, reset, answer) matching `path`."""
         with self._lock:
             stall = self._take(path, ("stall",))
-            answer = self._take(path, ("fail", "malformed"))
+            answer = self._take(path, ("fail", "malformed", "reset", "answer"))
         return stall, answer
 
     def _take(self, path: str, kinds: tuple[str, ...]) -> _Fault | None:
@@ -229,7 +243,8 @@ class GoogleSandbox:
 
     # ---- request handling ---------------------------------------------------------------------
     def _handle(self, method: str, raw_path: str, body: bytes, headers: dict[str, str]) -> Response | None:
-        """Answer one request; None means "drop the connection" (the sandbox stopped mid-stall)."""
+        """Answer one request; None means "drop the connection" (the sandbox stopped mid-stall, or a
+        reset was asked for)."""
         split = urlsplit(raw_path)
         path, query = split.path, parse_qs(split.query, keep_blank_values=True)
         with self._lock:
@@ -241,6 +256,10 @@ class GoogleSandbox:
             return None
         if fault is not None and fault.kind == "malformed":
             return Response(200, b'{"kind": "truncated', "application/json; charset=UTF-8")
+        if fault is not None and fault.kind == "reset":
+            return None
+        if fault is not None and fault.kind == "answer":
+            return Response(fault.status, json.dumps(fault.body).encode("utf-8"), "application/json; charset=UTF-8")
         if fault is not None:
             if isinstance(fault.body, str):
                 return Response(fault.status, fault.body.encode("utf-8"), "text/plain; charset=utf-8")
