@@ -18,6 +18,7 @@ BASE_BACKOFF = timedelta(minutes=5)
 MAX_BACKOFF = timedelta(minutes=30)
 JITTER = 0.1
 """Up to ±10 % of the backoff, so many machines do not retry in step."""
+LONGEST_BACKOFF = MAX_BACKOFF * (1 + JITTER)
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,10 +29,12 @@ class BreakerState:
     """Open because of a permanent failure; only a reconnect closes it."""
 
     def allows(self, now: datetime) -> bool:
-        """May a poll run now? (After the backoff, this is the half-open probe.)"""
+        """May a poll run now? (After the backoff, this is the half-open probe.) A backoff that
+        ends further ahead than any backoff can is the wall clock set back since it began: it has
+        run its course, rather than holding polls off for as long as the clock went back."""
         if self.forced_open:
             return False
-        return self.open_until is None or now >= self.open_until
+        return self.open_until is None or now >= self.open_until or self.open_until - now > LONGEST_BACKOFF
 
     @property
     def is_open(self) -> bool:

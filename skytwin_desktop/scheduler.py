@@ -27,15 +27,19 @@ from skytwin_desktop.errors import SkytwinError
 from skytwin_desktop.outcomes import BatchReport, CycleReport, PollReport
 from skytwin_desktop.wake import (
     BACKOFF_SECONDS,
+    SLEEP_THRESHOLD_SECONDS,
     SleepDetector,
     probe_address,
     reachable,
     sleep_offset,
     wait_for_network,
+    wall_offset,
 )
 
 log = logging.getLogger(__name__)
 STOP_CHECK_SECONDS = 0.05
+WALL_STEP_SECONDS = SLEEP_THRESHOLD_SECONDS
+"""A wall clock set back by more than this is a jump to catch up with, not drift."""
 
 
 class Pollable(Protocol):
@@ -52,12 +56,13 @@ class PollScheduler:
     def __init__(self, app: Pollable, interval: int,
                  on_failure: Callable[[SkytwinError], None] | None = None, *, api_root: str | None = None,
                  on_trouble: Callable[[SkytwinError | None], None] | None = None,
-                 sleep_clock: Callable[[], float] = sleep_offset, backoff: Iterable[float] = BACKOFF_SECONDS) -> None:
+                 sleep_clock: Callable[[], float] = sleep_offset, backoff: Iterable[float] = BACKOFF_SECONDS,
+                 wall_clock: Callable[[], float] = wall_offset) -> None:
         """`on_failure`: a cycle ended in a failure of the app itself (its database gone, say): polling
         stops. `on_trouble`: a cycle met trouble that passes (a busy database, a full disk), and later
         None once a cycle went through again; polling goes on. `api_root`: the
         configured Google root, whose host tells after a wake that the network is back (None: Google's).
-        `sleep_clock` and `backoff` (the pauses between those tries) are there for tests."""
+        `sleep_clock`, `backoff` (the pauses between those tries) and `wall_clock` are there for tests."""
         self.app = app
         self.interval = interval
         self._on_failure = on_failure
@@ -67,6 +72,7 @@ class PollScheduler:
         self._probe_at = probe_address(api_root)
         self._backoff = backoff
         self._sleep = SleepDetector(sleep_clock)
+        self._wall_clock = wall_clock
         self._wake = threading.Condition()  # guards the two below, and pausing and resuming around a wake
         self._catching_up = False
         self._in_hand: set[Connector] = set()  # runs that found a wake and wait to be the catch-up themselves
@@ -79,7 +85,25 @@ class PollScheduler:
     def start(self) -> None:
         self._scheduler.start()
         self.sync(first=True)
+        threading.Thread(target=self._watch_wall_clock, name="wall-clock-watch", daemon=True).start()
         log.info("Polling every %d s", self.interval)
+
+    def _watch_wall_clock(self) -> None:
+        """APScheduler keeps its times by the wall clock: set back an hour, it would poll nothing for
+        an hour. Once per poll interval (a monotonic wait, so no more wake-ups than the polls make),
+        a wall clock found set back brings each service's next poll to now. Set forward, overdue runs
+        are coalesced into one each by APScheduler itself: no burst."""
+        last = self._wall_clock()
+        while not self._stopping.wait(self.interval):
+            now = self._wall_clock()
+            if last - now > WALL_STEP_SECONDS:
+                log.info("The wall clock was set back %.0f min; polling each service now", (last - now) / 60)
+                with self._wake:
+                    if not self._stopping.is_set() and self._scheduler.running:
+                        moment = datetime.now(UTC)
+                        for job in self._scheduler.get_jobs():
+                            job.modify(next_run_time=moment)
+            last = now
 
     def sync(self, *, first: bool = False) -> None:
         """One job per connected service, none for the others: a service that is not connected (or

@@ -42,6 +42,12 @@ def sleep_offset() -> float:
     return time.time() - time.monotonic()
 
 
+def wall_offset() -> float:
+    """The wall clock less the monotonic one: constant until someone (or NTP, in a jump) sets the
+    wall clock, which schedules by date follow."""
+    return time.time() - time.monotonic()
+
+
 def slept(before: float, after: float, threshold: float = SLEEP_THRESHOLD_SECONDS) -> float | None:
     """The seconds slept between two `sleep_offset` readings when beyond `threshold`, else None.
     A shrinking offset (the wall clock set back) is no sleep."""

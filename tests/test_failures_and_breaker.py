@@ -101,3 +101,26 @@ def test_jitter_spreads_retries():
              for seed in range(20)}
     assert len(opens) > 10
     assert all(timedelta(minutes=4.5) <= moment - T0 <= timedelta(minutes=5.5) for moment in opens)
+
+
+def test_a_wall_clock_set_back_does_not_stretch_a_backoff():
+    """A backoff begun before the clock went back a day would otherwise hold polls off for a day."""
+    state = breaker.closed()
+    for _ in range(breaker.TRANSIENT_THRESHOLD):
+        state = breaker.after_transient(state, T0, random.Random(1))
+    assert not state.allows(T0 + timedelta(minutes=1)), "an ordinary backoff holds"
+    assert state.allows(T0 - timedelta(days=1)), "the clock went back: the backoff has run its course"
+    assert state.allows(T0 - timedelta(minutes=40))
+    assert not state.allows(T0 - timedelta(minutes=1)), "a small step back is still within the backoff"
+    forced = breaker.after_permanent(state)
+    assert not forced.allows(T0 - timedelta(days=1)), "a permanent failure waits for the person, whatever the clock"
+
+
+def test_a_wall_clock_set_forward_ends_a_backoff_once():
+    state = breaker.closed()
+    for _ in range(breaker.TRANSIENT_THRESHOLD):
+        state = breaker.after_transient(state, T0, random.Random(1))
+    later = T0 + timedelta(days=2)
+    assert state.allows(later)
+    state = breaker.after_transient(state, later, random.Random(1))  # the probe failed: back off again
+    assert not state.allows(later + timedelta(minutes=1)) and state.open_until - later <= breaker.LONGEST_BACKOFF
