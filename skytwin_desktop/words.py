@@ -52,6 +52,7 @@ FAILURE = {
     "rate_limited": "Google asked SkyTwin to slow down",
     "internal_error": "a fault in SkyTwin (the log has the details)",
     "keyring_unavailable": "the keyring could not be opened",
+    "token_missing": "its saved sign-in is no longer in the keyring",
     "temporarily_unavailable": "Google is briefly unavailable",
     "server_error": "Google had an error",
     "malformed_response": "Google's answer had an unexpected shape",
