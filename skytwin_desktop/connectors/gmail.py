@@ -216,13 +216,19 @@ def sender(header: str) -> tuple[str, str]:
     if not _too_tangled(header):
         try:
             found = [(name, address) for name, address in getaddresses([header]) if address]
-            if len(found) == 1:
+            if len(found) == 1 and _is_address(found[0][1]):
                 return found[0][0], found[0][1].lower()
             return _as_name(header) if found else "", ""
         except (RecursionError, ValueError, IndexError):
             pass
     found = _ADDRESS.findall(header[:ADDRESS_HEADER_LIMIT * 4])
     return ("", found[0].lower()) if len(found) == 1 else (_as_name(header), "")
+
+
+def _is_address(text: str) -> bool:
+    """local@domain: a bare word or domain ("partner.example") is no sender and must not pass for one."""
+    local, at, domain = text.rpartition("@")
+    return bool(at and local and domain)
 
 
 def _as_name(header: str) -> str:

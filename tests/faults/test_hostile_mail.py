@@ -26,6 +26,8 @@ from skytwin_desktop.store.policy import set_tier
      ("Partner <news@partner.example>, <attacker@evil.example>", "")),
     ('"news@partner.example" <attacker@evil.example>', ("news@partner.example", "attacker@evil.example")),
     ("", ("", "")),
+    ("partner.example", ("partner.example", "")),  # a bare domain is no sender
+    ("Partner <partner.example>", ("Partner <partner.example>", "")),
     ("undisclosed-recipients:;", ("", "")),
     ("<" * 3000 + "news@partner.example>, attacker@evil.example", ("<" * 200, "")),  # too tangled to parse
 ])
@@ -110,7 +112,8 @@ def test_a_hostile_mailbox_causes_no_destructive_work_no_fetch_and_no_crash(goog
     ]
     spoofs = [google.deliver({"from": sender, "subject": "Invoice", "body": "x"}) for sender in (
         "billing@partner-example.com", "billing@partner.example.evil.example", "billing@pаrtner.example",
-        '"billing@partner.example" <billing@evil.example>', "billing@partner.example, billing@evil.example")]
+        '"billing@partner.example" <billing@evil.example>', "billing@partner.example, billing@evil.example",
+        "partner.example")]
     odd = [
         google.deliver({"from": "big@news.example", "subject": "S" * 100_000, "body": "B" * 2_000_000,
                         "headers": unsubscribe}),
