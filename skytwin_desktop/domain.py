@@ -99,6 +99,9 @@ class Confirmation(StrEnum):
 
 PAUSE_REASON_MAX = 500
 """Longest pause reason kept, in characters (enforced by the CLI, UI and database alike)."""
+HISTORY_DAYS = 90
+"""Days of activity history kept unless the person chooses otherwise (`HISTORY_DAY_CHOICES`)."""
+HISTORY_DAY_CHOICES = (30, 90, 365, 3650)
 
 
 class ActionKind(StrEnum):

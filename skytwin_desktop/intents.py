@@ -10,7 +10,7 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +39,7 @@ from skytwin_desktop.store.erase import erase_person
 from skytwin_desktop.store.health import health_by_connector
 from skytwin_desktop.store.migrate import MigrationResult
 from skytwin_desktop.store.models import ActionRecord, Approval, DecisionLogEntry
+from skytwin_desktop.store.retention import forget_old_history
 from skytwin_desktop.store.settings import apply_setting, read_settings
 from skytwin_desktop.store.status import read_status
 from skytwin_desktop.twin.gate import PolicyGate
@@ -196,6 +197,8 @@ class Intents:
         self.desktop: Any = None
         """What only the running GUI knows (its Qt platform, tray), for `diagnose`; set by the tray."""
         self._lock = threading.Lock()
+        self._history_kept_on: date | None = None
+        """The day old history was last forgotten (see `_keep_history_bounded`)."""
         self._sign_ins: dict[Connector, tuple[SignInWait, threading.Event]] = {}
         """Sign-ins waiting for the person in the browser, with what cancels each."""
 
@@ -262,8 +265,9 @@ class Intents:
     def report(self) -> StatusReport:
         context = self.context
         with context.reading() as session:
-            report = read_status(driver_connection(session), context.user_id, operator_paused=context.config.auto_execute_disabled,
-                                 now=context.clock(), running=self.running)
+            report = read_status(driver_connection(session), context.user_id,
+                                 operator_paused=context.config.auto_execute_disabled, now=context.clock(),
+                                 running=self.running)
         with self._lock:
             waits = tuple(wait for wait, _ in self._sign_ins.values())
         return replace(report, signing_in=waits) if waits else report
@@ -448,7 +452,21 @@ class Intents:
         """The twin's pass over everything polls brought in (network: actions run at Google)."""
         batch = self.context.twin.process_inbox(progress=lambda: self._changed("twin"))
         self._changed("batch", batch=batch)
+        self._keep_history_bounded()
         return batch
+
+    def _keep_history_bounded(self) -> None:
+        """Forget history older than the person keeps, at the first pass of each day: no timer of
+        its own, and a day's growth at most beyond the setting."""
+        now = self.context.clock()
+        if self._history_kept_on == now.date():
+            return
+        with self.context.session() as session:
+            removed = forget_old_history(session, self.context.user_id, now)
+        self._history_kept_on = now.date()
+        if any(removed.values()):
+            log.info("Forgot history older than the person keeps: %s", removed)
+            self._changed("history")
 
     def poll_once(self) -> tuple[list[PollReport], BatchReport]:
         reports = [self.poll(connector) for connector in Connector]

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
-from skytwin_desktop.domain import TRUST_TIER_LABELS, TrustTier
+from skytwin_desktop.domain import HISTORY_DAY_CHOICES, TRUST_TIER_LABELS, TrustTier
 from skytwin_desktop.errors import InputError
 from skytwin_desktop.policy.quiet_hours import parse_hhmm
 
@@ -24,6 +24,9 @@ class Kind(StrEnum):
     """Addresses or domains, one per line."""
     SENDER_LABELS = "sender_labels"
     """'sender-or-domain = Gmail label' lines."""
+
+
+HISTORY_LABELS = {30: "a month", 90: "3 months", 365: "a year", 3650: "10 years"}
 
 
 @dataclass(frozen=True)
@@ -57,7 +60,22 @@ AUTONOMY_SETTINGS: tuple[SettingSpec, ...] = (
     SettingSpec("sender_labels", Kind.SENDER_LABELS, "Label mail from",
                 "One per line: a sender or domain, '=', and an existing Gmail label, e.g. "
                 "'shop.example = Receipts'."),
+    SettingSpec("history_days", Kind.CHOICE, "Keep the activity history for",
+                "What your twin decided and did, and the approvals you answered, are forgotten after this "
+                "long (checked once a day), so the database does not grow for ever.",
+                tuple((str(days), HISTORY_LABELS[days]) for days in HISTORY_DAY_CHOICES)),
 )
+
+
+def clean_history_days(value: str | int) -> int:
+    try:
+        days = int(value)
+    except (TypeError, ValueError):
+        days = 0
+    if days not in HISTORY_DAY_CHOICES:
+        raise InputError(f"Keep the activity history for: {value!r} is not one of "
+                         f"{', '.join(map(str, HISTORY_DAY_CHOICES))} days.")
+    return days
 
 
 def clean_domains(value: list[str]) -> list[str]:

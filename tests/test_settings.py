@@ -23,13 +23,14 @@ from skytwin_desktop.ui.settings_window import SettingsWindow
 
 NEW_VALUES = {
     Kind.BOOL: False,
-    Kind.CHOICE: "moderate_autonomy",
     Kind.TIMEZONE: "Asia/Tokyo",
     Kind.QUIET_HOURS: ("22:30", "06:45"),
     Kind.DOMAINS: ["acme.example", "weekly-digest.example"],
     Kind.CONTACTS: ["ann@partner.example", "family.example"],
     Kind.SENDER_LABELS: ["shop.example = Receipts", "ann@partner.example = Travel"],
 }
+CHOSEN = {"trust_tier": "moderate_autonomy", "history_days": "365"}
+"""For each choice, a value other than its default."""
 
 
 @pytest.fixture
@@ -62,7 +63,7 @@ def test_the_autonomy_tab_is_generated_from_the_description(window):
 
 @pytest.mark.parametrize("spec", AUTONOMY_SETTINGS, ids=lambda spec: spec.key)
 def test_every_setting_is_saved_from_the_window(window, context, spec):
-    value = NEW_VALUES[spec.kind]
+    value = CHOSEN[spec.key] if spec.kind is Kind.CHOICE else NEW_VALUES[spec.kind]
     _, _, show = window.editors[spec.key]
     show(value)  # as if the person edited it
     window._changed(spec.key)

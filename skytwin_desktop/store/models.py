@@ -30,6 +30,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from skytwin_desktop.domain import (
+    HISTORY_DAYS,
     PAUSE_REASON_MAX,
     ActionState,
     ApprovalStatus,
@@ -114,6 +115,7 @@ class AutonomySettings(Base):
             "AND quiet_hours_end GLOB '[0-2][0-9]:[0-5][0-9]')",
             name="quiet_hours_format",
         ),
+        CheckConstraint("history_days >= 1", name="history_days"),
     )
 
     user_id: Mapped[int] = mapped_column(user_fk(), primary_key=True)
@@ -133,6 +135,8 @@ class AutonomySettings(Base):
     """Addresses or domains whose invites the twin may accept (what the proposers read)."""
     sender_labels: Mapped[list[str]] = mapped_column(JSON, default=list, server_default=text("'[]'"))
     """Lines of 'sender-or-domain = Gmail label': mail from them gets that label."""
+    history_days: Mapped[int] = mapped_column(Integer, default=HISTORY_DAYS, server_default=str(HISTORY_DAYS))
+    """How many days of activity history are kept (see `store.retention`)."""
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, server_default=DB_NOW, onupdate=DB_NOW)
     revision: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     """Bumped by database triggers whenever anything the evaluator reads changes (these
@@ -226,8 +230,8 @@ class Approval(Base):
 class DecisionLogEntry(Base):
     """Append-only record of every policy decision: the answer to "why did my twin do this?".
 
-    A database trigger (created by the migration) refuses UPDATE; rows leave only when the
-    person is deleted.
+    A database trigger (created by the migration) refuses UPDATE; rows leave only when they are
+    older than the person keeps history for (`store.retention`), or with the person.
     """
 
     __tablename__ = "decision_log"

@@ -12,6 +12,7 @@ from skytwin_desktop.errors import InputError
 from skytwin_desktop.settings_spec import (
     clean_contacts,
     clean_domains,
+    clean_history_days,
     clean_quiet_hours,
     clean_sender_labels,
     clean_timezone,
@@ -34,6 +35,7 @@ def read_settings(session: Session, user_id: int) -> dict[str, Any]:
         "require_approval_for_irreversible": stored.require_approval_for_irreversible,
         "trusted_contacts": list(stored.trusted_contacts or []),
         "sender_labels": list(stored.sender_labels or []),
+        "history_days": str(stored.history_days),
     }
 
 
@@ -55,6 +57,8 @@ def apply_setting(session: Session, user_id: int, key: str, value: Any, *, now: 
         stored.trusted_contacts = clean_contacts(list(value))
     elif key == "sender_labels":
         stored.sender_labels = clean_sender_labels(list(value))
+    elif key == "history_days":
+        stored.history_days = clean_history_days(value)
     else:
         raise InputError(f"There is no setting {key!r}.")
     session.flush()

@@ -21,7 +21,7 @@ from skytwin_desktop.errors import CorruptDatabaseError, ForeignDatabaseError, S
 
 PARTIAL = ".partial"
 """A backup being written carries this after its name; only a complete, checked one loses it."""
-SCHEMA_HEAD = "0005"
+SCHEMA_HEAD = "0006"
 """The newest migration's revision. A database already at it opens without loading Alembic (a
 large import at every start); tests/test_migrations.py holds it to the migrations folder's head."""
 SQLITE_HEADER = b"SQLite format 3\x00"
