@@ -1,0 +1,202 @@
+"""Soak: the tray app polling the sandbox once a second for an hour, with faults mixed in, checked
+for leaks and unbounded growth. Not part of the test run.
+
+Run from the project folder (needs the test dependencies):
+
+    .venv/bin/python benchmarks/soak.py [--cycles 3600] [--warmup 300]
+
+The app runs in a process of its own, as the tray does (Qt offscreen, the real composition root:
+windows, notifications, the socket door, the scheduler), with one addition: a cycle of every
+connected service (a poll and the twin's pass, the scheduler's own `cycle`) each second, since the
+shortest poll interval the app accepts is 5 s. This process keeps the Google sandbox (mail arrives
+every few cycles) and, every few hundred cycles, mixes in a burst of 5xx answers, a revoked grant
+followed by a reconnect through the running app, and a pause and resume from the command line.
+
+It reads the app's /proc entries at the end of the warm-up and at the end, and prints and checks:
+RSS growth after the warm-up <= 5 MiB; threads and open files flat; the log within its rotation
+(6 files of 1 MB); the database file's growth per row kept (decisions, actions, approvals, handled
+items: what `history_days` bounds) and the write-ahead log within SQLite's checkpoints. Exits 1 if
+a check fails.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # run from a checkout without installing
+
+RSS_GROWTH_MIB = 5.0
+LOG_BOUND = 6 * 1_000_000 + 100_000  # skytwin.log and 5 rotated files of 1 MB, and a line or two over
+WAL_BOUND = 8 * 1024 * 1024  # SQLite checkpoints at 1,000 pages (4 MiB) and reuses the file
+NEWSLETTER = {"List-Unsubscribe": "<mailto:leave@news.example>"}
+
+
+def child() -> int:
+    """The app under soak: the tray app's own parts, plus a cycle of each connected service each second."""
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication, QSystemTrayIcon
+
+    from skytwin_desktop.cli import serve
+    from skytwin_desktop.composition import attach_tray, open_app
+    from skytwin_desktop.config import Config
+    from skytwin_desktop.instance import InstanceLock, instance_paths
+
+    config = Config.from_env()
+    qt = QApplication([])
+    qt.setQuitOnLastWindowClosed(False)
+    place = instance_paths(config.data_dir, demo=False)
+    lock = InstanceLock.acquire(place.lock)
+    assert lock is not None, "another app runs for this data folder"
+    app = open_app(config)
+    app.running = True
+    parts = attach_tray(qt, QSystemTrayIcon(), app, lock, place.socket,
+                        lambda argv, write: serve(app, argv, write))
+    busy = threading.Event()
+
+    def cycle() -> None:
+        try:
+            for connector in sorted(app.connected()):
+                parts.scheduler.cycle(connector)
+        except Exception as exc:  # noqa: BLE001 - counted by the parent from the log
+            print(f"cycle failed: {type(exc).__name__}: {exc}", file=sys.stderr, flush=True)
+        finally:
+            busy.clear()
+
+    def tick() -> None:
+        if not busy.is_set():
+            busy.set()
+            threading.Thread(target=cycle, name="soak-cycle", daemon=True).start()
+
+    timer = QTimer()
+    timer.timeout.connect(tick)
+    timer.start(1000)
+    import signal
+
+    signal.signal(signal.SIGTERM, lambda *_: QTimer.singleShot(0, qt.quit))
+    QTimer.singleShot(0, lambda: print("ready", flush=True))
+    code = qt.exec()
+    parts.scheduler.shutdown()
+    app.close()
+    lock.release()
+    return code
+
+
+def proc_figures(pid: int, data: Path) -> dict[str, float]:
+    status = Path(f"/proc/{pid}/status").read_text()
+    rss = int(re.search(r"^VmRSS:\s+(\d+) kB", status, re.M).group(1)) / 1024
+    threads = int(re.search(r"^Threads:\s+(\d+)", status, re.M).group(1))
+    fds = len(os.listdir(f"/proc/{pid}/fd"))
+    database = (data / "skytwin.db").stat().st_size
+    wal = data / "skytwin.db-wal"
+    journal = wal.stat().st_size if wal.exists() else 0
+    logs = sum(p.stat().st_size for p in (data / "logs").glob("*") if p.is_file())
+    return {"rss_mib": rss, "threads": threads, "fds": fds, "database": database, "wal": journal, "logs": logs}
+
+
+def kept_rows(database: Path) -> int:
+    import sqlite3
+
+    with sqlite3.connect(f"{database.as_uri()}?mode=ro", uri=True) as db:
+        return sum(db.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+                   for table in ("decision_log", "action_records", "approvals", "processed_signals"))
+
+
+def run(command: list[str], env: dict[str, str]) -> int:
+    return subprocess.run(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                          timeout=120).returncode
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cycles", type=int, default=3600, help="seconds of polling (default 3600)")
+    parser.add_argument("--warmup", type=int, default=300, help="cycles before the first reading (default 300)")
+    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        return child()
+
+    from skytwin_desktop.sandbox import GoogleSandbox
+    from tests.support.app_process import connected_environment
+
+    scratch = Path(tempfile.mkdtemp(prefix="soak-"))
+    data = scratch / "data"
+    with GoogleSandbox() as sandbox:
+        env = connected_environment(sandbox, data) | {"QT_QPA_PLATFORM": "offscreen", "SKYTWIN_POLL_INTERVAL": "3600",
+                                                      "XDG_RUNTIME_DIR": str(scratch / "rt")}
+        (scratch / "rt").mkdir(mode=0o700)
+        env.pop("DBUS_SESSION_BUS_ADDRESS", None)
+        cli = [sys.executable, "-m", "skytwin_desktop"]
+        run([*cli, "tier", "low_autonomy"], env)  # newsletters are archived by the twin itself
+        app = subprocess.Popen([sys.executable, __file__, "--child"], env=env, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True)
+        assert app.stdout is not None and app.stdout.readline().strip() == "ready", "the app did not start"
+        history = lambda: sum(1 for _, path, _ in sandbox.requests if path.endswith("/history"))  # noqa: E731
+        warm: dict[str, float] = {}
+        events = {"mail": 0, "5xx bursts": 0, "revoked and reconnected": 0, "paused and resumed": 0}
+        start = time.monotonic()
+        for second in range(1, args.cycles + 1):
+            time.sleep(max(0.0, start + second - time.monotonic()))
+            if app.poll() is not None:
+                print(f"the app ended at cycle {second}: {app.stderr.read()[-2000:] if app.stderr else ''}")
+                return 1
+            if second % 5 == 0:
+                sandbox.deliver({"from": "digest@news.example", "subject": f"Issue {second}", "body": "x" * 2000,
+                                 "headers": NEWSLETTER})
+                events["mail"] += 1
+            if second % 300 == 150:
+                sandbox.fail_next("/gmail/v1", 503, count=3)
+                sandbox.fail_next("/calendar/v3", 500, count=3)
+                events["5xx bursts"] += 1
+            if second % 600 == 300:
+                sandbox.revoke_grant("gmail")
+                sandbox.expire_access_tokens()
+            if second % 600 == 330:
+                events["revoked and reconnected"] += run([*cli, "connect", "gmail"], env) == 0
+            if second % 400 == 200:
+                run([*cli, "pause", "--reason", "soak"], env)
+            if second % 400 == 260:
+                events["paused and resumed"] += run([*cli, "resume"], env) == 0
+            if second == args.warmup:
+                warm = proc_figures(app.pid, data) | {"rows": kept_rows(data / "skytwin.db"), "polls": history()}
+        end = proc_figures(app.pid, data) | {"rows": kept_rows(data / "skytwin.db"), "polls": history()}
+        app.terminate()
+        try:
+            app.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            app.kill()
+        failures = (app.stderr.read() if app.stderr else "").count("cycle failed")
+
+    growth = end["rss_mib"] - warm["rss_mib"]
+    per_row = (end["database"] - warm["database"]) / max(1, end["rows"] - warm["rows"])
+    checks = [
+        ("RSS after warm-up (MiB)", f"{warm['rss_mib']:.1f} -> {end['rss_mib']:.1f} ({growth:+.1f})",
+         growth <= RSS_GROWTH_MIB, f"growth <= {RSS_GROWTH_MIB:.0f} MiB"),
+        ("threads", f"{warm['threads']:.0f} -> {end['threads']:.0f}", end["threads"] <= warm["threads"] + 2, "flat"),
+        ("open files", f"{warm['fds']:.0f} -> {end['fds']:.0f}", end["fds"] <= warm["fds"] + 2, "flat"),
+        ("log size (bytes)", f"{end['logs']:.0f}", end["logs"] <= LOG_BOUND, f"<= {LOG_BOUND} (rotation)"),
+        ("database per row kept (bytes)", f"{per_row:.0f} ({warm['rows']:.0f} -> {end['rows']:.0f} rows)",
+         per_row <= 8192, "<= 8 KiB: bounded by what is kept"),
+        ("write-ahead log (bytes)", f"{end['wal']:.0f}", end["wal"] <= WAL_BOUND, f"<= {WAL_BOUND} (checkpoints)"),
+        ("cycles that failed", f"{failures}", failures == 0, "0"),
+    ]
+    print(f"\nsoak: {args.cycles} cycles ({end['polls']:.0f} history reads at the sandbox), warm-up {args.warmup}; "
+          + ", ".join(f"{count} {name}" for name, count in events.items()))
+    print(f"{'figure':<32} {'value':<34} target")
+    for name, value, met, target in checks:
+        print(f"{name:<32} {value:<34} {target}{'' if met else '  NOT met'}")
+    print(f"{os.cpu_count()} CPUs; Python {sys.version.split()[0]}")
+    return 0 if all(met for *_, met, _ in checks) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
