@@ -61,7 +61,7 @@ def test_poll_once_killed_at_random_moments_acts_on_every_message_exactly_once(g
     for attempt in range(KILLS):
         process = _poll_once()
         if attempt % 3 == 0:  # at any moment: loading, reading Gmail, or acting
-            time.sleep(chance.uniform(0.2, 3.0))
+            time.sleep(chance.uniform(0.2, 2.0))
         else:  # while it acts at Google, a few actions further on than the last kill
             further = archived() + chance.randint(1, 12)
             until(lambda: archived() >= further or process.poll() is not None, limit=120, step=0.002)
@@ -101,7 +101,7 @@ def test_connect_killed_at_random_moments_never_claims_a_connection_it_has_not(g
 
     chance = random.Random(77)
     tokens = TokenStore()
-    for _ in range(12):
+    for _ in range(8):
         process = _connect()
         time.sleep(chance.uniform(0.3, 2.5))
         if process.poll() is None:

@@ -119,7 +119,7 @@ def test_a_migration_killed_at_any_moment_leaves_the_data_whole_and_no_false_bac
 
 def test_a_first_start_killed_at_any_moment_leaves_no_empty_database(tmp_path):
     chance = random.Random(2025)
-    for attempt in range(6):
+    for attempt in range(4):
         data = tmp_path / f"data-{attempt}"
         process = _migrate(data)
         time.sleep(chance.uniform(0.4, 1.2))
