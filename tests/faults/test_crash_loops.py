@@ -25,7 +25,7 @@ from skytwin_desktop.store.policy import set_tier
 from tests.support.app_process import until
 
 pytestmark = pytest.mark.slow
-MESSAGES = 300
+MESSAGES = 200
 KILLS = 30
 NEWSLETTER = {"List-Unsubscribe": "<mailto:leave@news.example>"}
 
@@ -101,7 +101,7 @@ def test_connect_killed_at_random_moments_never_claims_a_connection_it_has_not(g
 
     chance = random.Random(77)
     tokens = TokenStore()
-    for _ in range(8):
+    for _ in range(6):
         process = _connect()
         time.sleep(chance.uniform(0.3, 2.5))
         if process.poll() is None:
