@@ -112,8 +112,12 @@ def kept_rows(database: Path) -> int:
 
 
 def run(command: list[str], env: dict[str, str]) -> int:
-    return subprocess.run(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                          timeout=120).returncode
+    """A command line carried out by the running app: its exit code (124 when it did not end in 2 min)."""
+    try:
+        return subprocess.run(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                              timeout=120).returncode
+    except subprocess.TimeoutExpired:
+        return 124
 
 
 def main() -> int:
@@ -137,17 +141,19 @@ def main() -> int:
         env.pop("DBUS_SESSION_BUS_ADDRESS", None)
         cli = [sys.executable, "-m", "skytwin_desktop"]
         run([*cli, "tier", "low_autonomy"], env)  # newsletters are archived by the twin itself
+        errors = scratch / "app-stderr.txt"  # a file: a pipe nobody reads would stall the app once full
         app = subprocess.Popen([sys.executable, __file__, "--child"], env=env, stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE, text=True)
+                               stderr=errors.open("w"), text=True)
         assert app.stdout is not None and app.stdout.readline().strip() == "ready", "the app did not start"
         history = lambda: sum(1 for _, path, _ in sandbox.requests if path.endswith("/history"))  # noqa: E731
         warm: dict[str, float] = {}
         events = {"mail": 0, "5xx bursts": 0, "revoked and reconnected": 0, "paused and resumed": 0}
+        refused = 0  # commands the running app did not carry out
         start = time.monotonic()
         for second in range(1, args.cycles + 1):
             time.sleep(max(0.0, start + second - time.monotonic()))
             if app.poll() is not None:
-                print(f"the app ended at cycle {second}: {app.stderr.read()[-2000:] if app.stderr else ''}")
+                print(f"the app ended at cycle {second}: {errors.read_text()[-2000:]}")
                 return 1
             if second % 5 == 0:
                 sandbox.deliver({"from": "digest@news.example", "subject": f"Issue {second}", "body": "x" * 2000,
@@ -161,11 +167,15 @@ def main() -> int:
                 sandbox.revoke_grant("gmail")
                 sandbox.expire_access_tokens()
             if second % 600 == 330:
-                events["revoked and reconnected"] += run([*cli, "connect", "gmail"], env) == 0
+                reconnected = run([*cli, "connect", "gmail"], env) == 0
+                events["revoked and reconnected"] += reconnected
+                refused += not reconnected
             if second % 400 == 200:
-                run([*cli, "pause", "--reason", "soak"], env)
+                refused += run([*cli, "pause", "--reason", "soak"], env) != 0
             if second % 400 == 260:
-                events["paused and resumed"] += run([*cli, "resume"], env) == 0
+                resumed = run([*cli, "resume"], env) == 0
+                events["paused and resumed"] += resumed
+                refused += not resumed
             if second == args.warmup:
                 warm = proc_figures(app.pid, data) | {"rows": kept_rows(data / "skytwin.db"), "polls": history()}
         end = proc_figures(app.pid, data) | {"rows": kept_rows(data / "skytwin.db"), "polls": history()}
@@ -174,7 +184,7 @@ def main() -> int:
             app.wait(timeout=30)
         except subprocess.TimeoutExpired:
             app.kill()
-        failures = (app.stderr.read() if app.stderr else "").count("cycle failed")
+        failures = errors.read_text().count("cycle failed")
 
     growth = end["rss_mib"] - warm["rss_mib"]
     per_row = (end["database"] - warm["database"]) / max(1, end["rows"] - warm["rows"])
@@ -188,6 +198,7 @@ def main() -> int:
          per_row <= 8192, "<= 8 KiB: bounded by what is kept"),
         ("write-ahead log (bytes)", f"{end['wal']:.0f}", end["wal"] <= WAL_BOUND, f"<= {WAL_BOUND} (checkpoints)"),
         ("cycles that failed", f"{failures}", failures == 0, "0"),
+        ("commands the app did not carry out", f"{refused}", refused == 0, "0"),
     ]
     print(f"\nsoak: {args.cycles} cycles ({end['polls']:.0f} history reads at the sandbox), warm-up {args.warmup}; "
           + ", ".join(f"{count} {name}" for name, count in events.items()))
