@@ -15,11 +15,10 @@ import time
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine
 
-from skytwin_desktop.store.migrate import alembic_config
 from skytwin_desktop.store.sqlite_file import CORE_TABLES, PARTIAL, SCHEMA_HEAD
 from tests.support.app_process import until
+from tests.support.old_database import OLD_REVISION, build_old_database
 
 pytestmark = pytest.mark.slow
 ROWS = 20_000
@@ -29,22 +28,7 @@ ROWS = 20_000
 @pytest.fixture(scope="module")
 def old_database(tmp_path_factory) -> Path:
     """A large database at the schema before head, as an earlier SkyTwin left it."""
-    from alembic import command
-
-    path = tmp_path_factory.mktemp("old") / "skytwin.db"
-    engine = create_engine(f"sqlite:///{path}")
-    config = alembic_config()
-    with engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.upgrade(config, "0004")
-    engine.dispose()
-    with sqlite3.connect(path) as db:
-        db.execute("INSERT INTO users (id, email) VALUES (1, 'ada@example.com')")
-        db.executemany("INSERT INTO decision_log (user_id, action_kind, target, allowed, requires_approval, "
-                       "confirmation, reason_code, message, decided_by) VALUES (1, 'archive_email', ?, 1, 0, "
-                       "'none', 'auto_execute', ?, 'tier')",
-                       ((f"message {n}", "x" * 600) for n in range(ROWS)))
-    return path
+    return build_old_database(tmp_path_factory.mktemp("old") / "skytwin.db", ROWS)
 
 
 def _check(database: Path) -> tuple[str, int]:
@@ -107,7 +91,7 @@ def test_a_migration_killed_at_any_moment_leaves_the_data_whole_and_no_false_bac
         process.wait(timeout=60)
         during_backup += any(backups.glob(f"*{PARTIAL}"))
         revision, rows = _check(database)
-        assert revision in ("0004", SCHEMA_HEAD) and rows == ROWS, attempt
+        assert revision in (OLD_REVISION, SCHEMA_HEAD) and rows == ROWS, attempt
         _backups_are_whole(backups, seen)
     assert during_backup >= 5, "the kills reached the copy being written"
     finished = _migrate(data)
