@@ -6,7 +6,8 @@ all of those objects are made at start-up and live until exit, so once start-up 
 moved out of the collector's reach (`gc.freeze`). And a collection runs on whichever thread
 happens to allocate when a threshold is crossed: a worker thread carrying out an approval could
 finalise Qt objects, which must die on the GUI thread. So automatic collection is switched off
-after start-up and the GUI thread collects once the app's work has settled (`collect_here`).
+after start-up and the GUI thread collects a moment after the app's work begins, and every few
+seconds while it goes on (`collect_here`).
 """
 
 from __future__ import annotations
@@ -21,5 +22,5 @@ def settle_after_startup() -> None:
 
 
 def collect_here() -> None:
-    """Collect now, on the calling (GUI) thread: after a burst of work, never on a timer of its own."""
+    """Collect now, on the calling (GUI) thread: during and after work, never on a timer of its own."""
     gc.collect()

@@ -457,3 +457,30 @@ def test_garbage_is_collected_on_the_gui_thread_once_work_settles(qtbot):
     controller.changed(Change("poll", None, None))
     qtbot.waitUntil(lambda: gone() is None, timeout=10_000)
     controller.shutdown()
+
+
+def test_garbage_is_collected_while_the_work_goes_on(qtbot):
+    """Changes every half second (a long twin pass, a busy soak) must not put the collection off
+    for as long as they last: the app grew by megabytes an hour that way."""
+    import gc
+    import weakref
+
+    from skytwin_desktop.intents import Change
+
+    class Cycle:
+        pass
+
+    assert not gc.isenabled()
+    controller = TrayController(Source(report()))
+    qtbot.addWidget(controller.window)
+    garbage = Cycle()
+    garbage.me = garbage
+    gone = weakref.ref(garbage)
+    del garbage
+    for _ in range(10):
+        controller.changed(Change("poll", None, None))
+        qtbot.wait(500)
+        if gone() is None:
+            break
+    assert gone() is None, "collected within a few seconds of the first change, not after the last"
+    controller.shutdown()

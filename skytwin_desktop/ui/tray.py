@@ -215,7 +215,8 @@ class TrayController(QObject):
         if not self._refresh_due:
             self._refresh_due = True
             QTimer.singleShot(0, self, self.refresh)
-        self.settled.start()  # collect garbage here once the burst of work is over
+        if not self.settled.isActive():  # collect here soon after work begins, and again while it goes on:
+            self.settled.start()  # restarting it at each change would put it off for as long as work lasts
         if change.batch is not None:
             self.announce_batch(change.batch)
 
