@@ -438,21 +438,11 @@ def test_the_demo_says_it_is_the_demo():
 def test_garbage_is_collected_on_the_gui_thread_once_work_settles(qtbot):
     """Automatic collection is off (it could run on a worker thread and finalise Qt objects there);
     the tray collects after a burst of changes instead."""
-    import gc
-    import weakref
-
     from skytwin_desktop.intents import Change
 
-    class Cycle:
-        pass
-
-    assert not gc.isenabled()
     controller = TrayController(Source(report()))
     qtbot.addWidget(controller.window)
-    garbage = Cycle()
-    garbage.me = garbage
-    gone = weakref.ref(garbage)
-    del garbage
+    gone = cycle_garbage()
     assert gone() is not None, "a cycle waits for a collection"
     controller.changed(Change("poll", None, None))
     qtbot.waitUntil(lambda: gone() is None, timeout=10_000)
@@ -462,21 +452,11 @@ def test_garbage_is_collected_on_the_gui_thread_once_work_settles(qtbot):
 def test_garbage_is_collected_while_the_work_goes_on(qtbot):
     """Changes every half second (a long twin pass, a busy soak) must not put the collection off
     for as long as they last: the app grew by megabytes an hour that way."""
-    import gc
-    import weakref
-
     from skytwin_desktop.intents import Change
 
-    class Cycle:
-        pass
-
-    assert not gc.isenabled()
     controller = TrayController(Source(report()))
     qtbot.addWidget(controller.window)
-    garbage = Cycle()
-    garbage.me = garbage
-    gone = weakref.ref(garbage)
-    del garbage
+    gone = cycle_garbage()
     for _ in range(10):
         controller.changed(Change("poll", None, None))
         qtbot.wait(500)
@@ -484,3 +464,18 @@ def test_garbage_is_collected_while_the_work_goes_on(qtbot):
             break
     assert gone() is None, "collected within a few seconds of the first change, not after the last"
     controller.shutdown()
+
+
+def cycle_garbage():
+    """A weak reference to an object kept alive only by a reference cycle: it dies when, and only
+    when, the cycle collector runs (automatic collection is off, as in the app)."""
+    import gc
+    import weakref
+
+    class Cycle:
+        pass
+
+    assert not gc.isenabled()
+    garbage = Cycle()
+    garbage.me = garbage
+    return weakref.ref(garbage)
