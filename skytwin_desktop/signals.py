@@ -24,7 +24,6 @@ class EmailSignal:
     to: tuple[str, ...] = ()
     list_unsubscribe: str | None = None
     list_id: str | None = None
-    reply_to: str | None = None
     auto_submitted: str | None = None
     precedence: str | None = None
     connector: Connector = field(default=Connector.GMAIL, init=False)

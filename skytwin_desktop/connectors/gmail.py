@@ -287,7 +287,6 @@ def email_signal(data: dict[str, Any]) -> EmailSignal:
         to=all_addresses(headers.get("to", "")),
         list_unsubscribe=headers.get("list-unsubscribe"),
         list_id=headers.get("list-id"),
-        reply_to=headers.get("reply-to"),
         auto_submitted=headers.get("auto-submitted"),
         precedence=headers.get("precedence"),
     )
