@@ -111,13 +111,15 @@ def kept_rows(database: Path) -> int:
                    for table in ("decision_log", "action_records", "approvals", "processed_signals"))
 
 
-def run(command: list[str], env: dict[str, str]) -> int:
-    """A command line carried out by the running app: its exit code (124 when it did not end in 2 min)."""
+def run(command: list[str], env: dict[str, str], *, done: str | None = None) -> int:
+    """A command line carried out by the running app: its exit code (124 when it did not end in
+    2 min), or 0 when its output says `done` (a sign-in whose first poll met a 5xx burst exits 1,
+    but it did sign in)."""
     try:
-        return subprocess.run(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                              timeout=120).returncode
+        finished = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
     except subprocess.TimeoutExpired:
         return 124
+    return 0 if done is not None and done in finished.stdout else finished.returncode
 
 
 def main() -> int:
@@ -166,8 +168,9 @@ def main() -> int:
             if second % 600 == 300:
                 sandbox.revoke_grant("gmail")
                 sandbox.expire_access_tokens()
-            if second % 600 == 330:
-                reconnected = run([*cli, "connect", "gmail"], env) == 0
+            if second % 600 == 330:  # Google ends the whole grant of the account: both need signing in again
+                reconnected = all(run([*cli, "connect", name], env, done=f"{name.title()} connected") == 0
+                                  for name in ("gmail", "calendar"))
                 events["revoked and reconnected"] += reconnected
                 refused += not reconnected
             if second % 400 == 200:
