@@ -134,7 +134,8 @@ def main() -> int:
     p95 = percentile(pushes, 0.95)
     print(f"CLI pause/resume -> tray shows it: p50 {statistics.median(pushes) * 1000:.0f} ms, "
           f"p95 {p95 * 1000:.0f} ms over {len(pushes)} (the CLI command alone: p50 "
-          f"{statistics.median(commands) * 1000:.0f} ms; ratio {statistics.median(pushes) / statistics.median(commands):.2f}x) "
+          f"{statistics.median(commands) * 1000:.0f} ms; "
+          f"ratio {statistics.median(pushes) / statistics.median(commands):.2f}x) "
           f"target p95 <= {TARGET_PUSH:.0f} s: {'met' if p95 <= TARGET_PUSH else 'NOT met'}")
     p99 = percentile(busy, 0.99) * 1000
     print(f"status read during a {MESSAGES}-signal twin pass: p50 {statistics.median(busy) * 1000:.1f} ms, "
@@ -143,7 +144,8 @@ def main() -> int:
           f"{p99 / (percentile(idle, 0.99) * 1000):.1f}x) target p99 <= {TARGET_READ_P99_MS:.0f} ms: "
           f"{'met' if p99 <= TARGET_READ_P99_MS else 'NOT met'}")
     worst = max(launches)
-    print(f"second launch -> exit: median {statistics.median(launches) * 1000:.0f} ms, worst {worst * 1000:.0f} ms over "
+    print(f"second launch -> exit: median {statistics.median(launches) * 1000:.0f} ms, "
+          f"worst {worst * 1000:.0f} ms over "
           f"{len(launches)} (--version: median {statistics.median(versions) * 1000:.0f} ms; ratio "
           f"{statistics.median(launches) / statistics.median(versions):.2f}x) target <= {TARGET_LAUNCH:.0f} s: "
           f"{'met' if worst <= TARGET_LAUNCH else 'NOT met'}")

@@ -32,20 +32,20 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a checkout without installing
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from PySide6.QtCore import QTimer  # noqa: E402
-from PySide6.QtWidgets import QApplication  # noqa: E402
-from sqlalchemy import select  # noqa: E402
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication
+from sqlalchemy import select
 
-from skytwin_desktop.clock import utc_now  # noqa: E402
-from skytwin_desktop.composition import build_context  # noqa: E402
-from skytwin_desktop.config import Config  # noqa: E402
-from skytwin_desktop.domain import Connector  # noqa: E402
-from skytwin_desktop.heap import settle_after_startup  # noqa: E402
-from skytwin_desktop.signals import EmailSignal  # noqa: E402
-from skytwin_desktop.store import actions  # noqa: E402
-from skytwin_desktop.store.connectors import save_poll  # noqa: E402
-from skytwin_desktop.store.models import Approval  # noqa: E402
-from skytwin_desktop.store.settings import apply_setting  # noqa: E402
+from skytwin_desktop.clock import utc_now
+from skytwin_desktop.composition import build_context
+from skytwin_desktop.config import Config
+from skytwin_desktop.domain import Connector
+from skytwin_desktop.heap import settle_after_startup
+from skytwin_desktop.signals import EmailSignal
+from skytwin_desktop.store import actions
+from skytwin_desktop.store.connectors import save_poll
+from skytwin_desktop.store.models import Approval
+from skytwin_desktop.store.settings import apply_setting
 
 MESSAGES = 1_000
 RUNS = 5

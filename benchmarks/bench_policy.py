@@ -39,8 +39,8 @@ from types import MappingProxyType
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a checkout without installing
 
-from skytwin_desktop.domain import Confirmation, TrustTier  # noqa: E402
-from skytwin_desktop.policy import (  # noqa: E402
+from skytwin_desktop.domain import Confirmation, TrustTier
+from skytwin_desktop.policy import (
     Check,
     Decision,
     PolicyEvaluator,

@@ -33,12 +33,13 @@ from skytwin_desktop.desktop_entry import (
     xdg_dir,
     xdg_dirs,
 )
+from skytwin_desktop.domain import APP_TITLE
 from skytwin_desktop.errors import SkytwinError
 
 RUN_KEY = r"Software\Microsoft\Windows\CurrentVersion\Run"
 APPROVED_KEY = r"Software\Microsoft\Windows\CurrentVersion\Explorer\StartupApproved\Run"
 """Where Task Manager's Startup tab records "Disabled" for a Run value (odd first byte)."""
-RUN_VALUE = "SkyTwin Desktop"
+RUN_VALUE = APP_TITLE
 log = logging.getLogger(__name__)
 _HIDDEN_ENTRY = "[Desktop Entry]\nType=Application\nName=SkyTwin Desktop\nHidden=true\n"
 """Written over a system-wide autostart entry to turn it off for this person only (XDG spec)."""

@@ -8,6 +8,7 @@ still ends the process with its one-line error and exit code, as a command does.
 from __future__ import annotations
 
 import builtins
+import contextlib
 import logging
 import signal
 import socket
@@ -16,10 +17,22 @@ import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from skytwin_desktop.domain import APP_TITLE
 from skytwin_desktop.paths import resource
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
+    from types import ModuleType
+    from typing import Protocol
+
     from PySide6.QtWidgets import QApplication
+
+    class ImportFunction(Protocol):
+        """The shape of `builtins.__import__`."""
+
+        def __call__(self, name: str, globals: Mapping[str, object] | None = None,
+                     locals: Mapping[str, object] | None = None, fromlist: Sequence[str] | None = None,
+                     level: int = 0) -> ModuleType: ...
 
     from skytwin_desktop.config import Config
     from skytwin_desktop.instance import InstanceLock, InstancePaths
@@ -46,8 +59,9 @@ def start_tray(config: Config, place: InstancePaths, lock: InstanceLock, *, demo
         built = Signal(object)
         failed = Signal(object)
 
-    qt = QApplication.instance() or QApplication(sys.argv)
-    qt.setApplicationName("SkyTwin Desktop")
+    existing = QApplication.instance()
+    qt = existing if isinstance(existing, QApplication) else QApplication(sys.argv)
+    qt.setApplicationName(APP_TITLE)
     qt.setDesktopFileName("skytwin-desktop")
     qt.setQuitOnLastWindowClosed(False)
     icon = QIcon(str(resource("icons", "skytwin.svg")))
@@ -116,7 +130,7 @@ def start_tray(config: Config, place: InstancePaths, lock: InstanceLock, *, demo
     return code
 
 
-def skip_feature_import(plain_import: Callable[..., object]) -> None:
+def skip_feature_import(plain_import: ImportFunction) -> None:
     """PySide replaces `__import__` with its own, which inspects every module imported after Qt for
     its optional `__feature__` syntax (snake_case, true_property; this app uses neither) and keeps
     what it learnt: about 25 MiB for the store and Google code that load after the icon. The
@@ -144,10 +158,8 @@ def quit_on_signals(app: QApplication) -> None:
     notifier = QSocketNotifier(reader.fileno(), QSocketNotifier.Type.Read, app)
 
     def drained() -> None:
-        try:
+        with contextlib.suppress(OSError):
             reader.recv(64)  # the handler itself runs now, as this Python code does
-        except OSError:
-            pass
 
     notifier.activated.connect(drained)
     _SIGNAL_WAKE.extend((reader, writer, notifier))  # alive as long as the process

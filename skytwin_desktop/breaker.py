@@ -56,7 +56,8 @@ def after_permanent(state: BreakerState) -> BreakerState:
 def backoff_for(failures: int) -> timedelta:
     """5 min at the threshold, doubling with each further failure, capped at 30 min."""
     steps = max(0, failures - TRANSIENT_THRESHOLD)
-    return min(BASE_BACKOFF * (2**steps), MAX_BACKOFF)
+    backoff: timedelta = min(BASE_BACKOFF * (2**steps), MAX_BACKOFF)
+    return backoff
 
 
 def after_transient(state: BreakerState, now: datetime, rng: random.Random | None = None) -> BreakerState:

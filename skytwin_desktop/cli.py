@@ -20,9 +20,17 @@ from typing import TYPE_CHECKING, NoReturn
 
 from skytwin_desktop import __version__, words
 from skytwin_desktop.clock import utc_now
-from skytwin_desktop.config import APP_NAME, Config
+from skytwin_desktop.config import Config
 from skytwin_desktop.display import display_problem
-from skytwin_desktop.domain import PAUSE_REASON_MAX, ApprovalStatus, Confirmation, Connector, TrustTier, Urgency
+from skytwin_desktop.domain import (
+    COMMAND_NAME,
+    PAUSE_REASON_MAX,
+    ApprovalStatus,
+    Confirmation,
+    Connector,
+    TrustTier,
+    Urgency,
+)
 from skytwin_desktop.errors import SkytwinError
 from skytwin_desktop.instance import (
     InstanceLock,
@@ -39,7 +47,7 @@ from skytwin_desktop.text import printable
 if TYPE_CHECKING:
     from skytwin_desktop.intents import Intents
 
-PROG = APP_NAME
+PROG = COMMAND_NAME
 MAX_ID = 2**63 - 1
 """The largest id SQLite stores."""
 log = logging.getLogger(__name__)
@@ -330,7 +338,7 @@ def _migrate(app: Intents, _args: argparse.Namespace, out: Output) -> int:
 
 def _connect(app: Intents, args: argparse.Namespace, out: Output) -> int:
     report = app.connect(Connector(args.connector), tell=out.print)
-    title = Connector(args.connector).title
+    title = Connector(args.connector).display_name
     out.print(f"{title} connected." if report.succeeded
               else f"{title} connected, but the first poll failed: {report.detail}")
     return 0 if report.succeeded else 1
@@ -345,7 +353,7 @@ def _poll_once(app: Intents, _args: argparse.Namespace, out: Output) -> int:
     reports, batch = app.poll_once()
     ok = True
     for report in reports:
-        title = report.connector.title
+        title = report.connector.display_name
         if report.outcome is PollOutcome.NOT_CONNECTED:
             out.print(f"{title}: not connected")
             continue

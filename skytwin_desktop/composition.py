@@ -23,19 +23,19 @@ from skytwin_desktop.connectors.endpoints import GoogleEndpoints
 from skytwin_desktop.connectors.oauth import ClientSecrets, SignInCancelled, allow_loopback_http
 from skytwin_desktop.connectors.secrets import TokenStore
 from skytwin_desktop.connectors.service import ConnectorService
-from skytwin_desktop.datadir import ensure_data_dir
 from skytwin_desktop.domain import Connector
 from skytwin_desktop.errors import DatabaseGoneError, SkytwinError
 from skytwin_desktop.instance import InstanceLock
 from skytwin_desktop.intents import AppContext, Intents
 from skytwin_desktop.logs import configure_logging
+from skytwin_desktop.paths import ensure_data_dir
 from skytwin_desktop.policy import PolicyEvaluator
 from skytwin_desktop.store.database import Sessions
 from skytwin_desktop.store.migrate import open_and_migrate
 from skytwin_desktop.store.users import ensure_local_user, local_user_id
 from skytwin_desktop.twin.gate import PolicyGate
-from skytwin_desktop.twin.handlers import Handlers
 from skytwin_desktop.twin.pipeline import Twin
+from skytwin_desktop.twin.steps import Actions
 
 if TYPE_CHECKING:
     from keyring.backend import KeyringBackend
@@ -78,7 +78,7 @@ def build_context(config: Config, clock: Clock = utc_now, keyring_backend: Keyri
         migration=migration,
         gate=gate,
         connectors=connectors,
-        twin=Twin(sessions, user_id, gate, Handlers(connectors, endpoints), clock, stopping=connectors.stopping),
+        twin=Twin(sessions, user_id, gate, Actions(connectors, endpoints), clock, stopping=connectors.stopping),
     )
 
 
@@ -145,7 +145,7 @@ def attach_tray(qt: QApplication, tray: QSystemTrayIcon, app: Intents, lock: Ins
         try:
             app.connect(connector)
         except SignInCancelled:
-            log.info("%s sign-in cancelled", connector.title)  # the person's own choice: no warning
+            log.info("%s sign-in cancelled", connector.display_name)  # the person's own choice: no warning
 
     def connector_action(connector: Connector, verb: str) -> None:
         if verb == "disconnect":

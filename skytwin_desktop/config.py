@@ -14,18 +14,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
-import platformdirs
-
 from skytwin_desktop.errors import ConfigError
+from skytwin_desktop.paths import default_data_dir
 
-APP_NAME = "skytwin-desktop"
 MIN_POLL_INTERVAL = 5
 DEFAULT_POLL_INTERVAL = 60
 _TRUE = {"true", "1", "yes"}
 _FALSE = {"false", "0", "no", ""}
 _LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 _LOOPBACK_NAMES = {"localhost"}
-_HOST = re.compile(r"^(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*|[0-9A-Fa-f:.]+)$")
+_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
+_HOST = re.compile(rf"^(?:{_LABEL}(?:\.{_LABEL})*|[0-9A-Fa-f:.]+)$")
 
 
 @dataclass(frozen=True)
@@ -70,7 +69,7 @@ class Config:
     @property
     def google_api_root_is_loopback_http(self) -> bool:
         """True only when the API root is plain http on this machine (the sandbox)."""
-        return bool(self.google_api_root) and self.google_api_root.startswith("http://")
+        return self.google_api_root is not None and self.google_api_root.startswith("http://")
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Config:
@@ -111,7 +110,7 @@ def _expand(name: str, raw: str) -> Path:
 
 def _data_dir(raw: str | None) -> Path:
     if raw is None or not raw.strip():
-        return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
+        return default_data_dir()
     return _expand("SKYTWIN_DATA_DIR", raw)
 
 

@@ -9,6 +9,7 @@ or a login never starts another copy found first on a PATH that desktops do not 
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import re
@@ -19,15 +20,15 @@ import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from skytwin_desktop.config import APP_NAME
+from skytwin_desktop.domain import COMMAND_NAME
 from skytwin_desktop.errors import SkytwinError
 from skytwin_desktop.paths import resource
 
 APP_ID = "org.skytwin.desktop"
 """Reverse-DNS id: the AppStream component, the macOS bundle identifier and its launchd label."""
-DESKTOP_FILE = f"{APP_NAME}.desktop"
+DESKTOP_FILE = f"{COMMAND_NAME}.desktop"
 """Kept as `skytwin-desktop.desktop`: Qt's desktop file name and the notifications' desktop-entry."""
-ICON_NAME = APP_NAME
+ICON_NAME = COMMAND_NAME
 ICON_SIZES = (16, 22, 24, 32, 48, 64, 128, 256)
 _RESERVED = frozenset(" \t\n\"'\\><~|&;$*?#()`")
 """Characters that make the Desktop Entry spec require an Exec argument to be quoted."""
@@ -56,12 +57,12 @@ def launch_command(*, env: Mapping[str, str] | None = None, platform: str | None
     if frozen:
         if env.get("APPIMAGE"):  # sys.executable is inside a mount that is gone after the app exits
             return [os.path.abspath(env["APPIMAGE"])]
-        windowed = here / f"{APP_NAME}w.exe"  # the spec's console-less twin, so login shows no console
+        windowed = here / f"{COMMAND_NAME}w.exe"  # the spec's console-less twin, so login shows no console
         return [str(windowed)] if platform == "win32" and windowed.is_file() else [executable]
     if platform == "win32":
         pythonw = here / "pythonw.exe"
         return [str(pythonw) if pythonw.is_file() else executable, "-m", "skytwin_desktop"]
-    script = here / APP_NAME
+    script = here / COMMAND_NAME
     if script.is_file() and os.access(script, os.X_OK):
         return [str(script)]
     return [executable, "-m", "skytwin_desktop"]
@@ -254,10 +255,8 @@ def _refresh_caches(env: Mapping[str, str]) -> None:
     would hide its icons. A missing or failing tool is only logged."""
     data_home = xdg_dir(env, "XDG_DATA_HOME", ".local/share")
     applications, hicolor = data_home / "applications", data_home / "icons" / "hicolor"
-    try:
+    with contextlib.suppress(OSError):
         os.utime(hicolor)  # a theme folder newer than its cache tells GTK and running desktops to look again
-    except OSError:
-        pass
     for cache, tool, *arguments in (
         (applications / "mimeinfo.cache", "update-desktop-database", "-q", str(applications)),
         (hicolor / "icon-theme.cache", "gtk-update-icon-cache", "-q", "-f", "-t", str(hicolor)),

@@ -171,7 +171,8 @@ class Diagnostics:
                 "keyring": self.keyring, "desktop": desktop, "notifications": notifications, "app": self.app,
                 "connectors": self.connectors, "recent_errors": list(self.recent_errors),
                 "log_note": self.log_note or None}
-        return _clean(data, self.home)
+        cleaned: dict[str, Any] = _clean(data, self.home)
+        return cleaned
 
     def to_text(self) -> str:
         sections: list[tuple[str, list[tuple[str, str]]]] = [
@@ -191,7 +192,7 @@ class Diagnostics:
         lines += ["", "Recent warnings and errors (oldest first)"]
         lines += [f"  {line}" for entry in self.recent_errors for line in entry.splitlines()] or \
                  [f"  {self.log_note or 'none'}"]
-        return _clean("\n".join(lines), self.home) + "\n"
+        return scrub("\n".join(lines), self.home) + "\n"
 
     def _desktop_lines(self) -> list[tuple[str, str]]:
         rows = [(label.replace("_", " "), value) for label, value in self.session.items()]
@@ -247,7 +248,7 @@ def collect(app: Intents, desktop: DesktopFacts | None = None, *, demo: bool = F
         for name, state in report.connectors.items():
             why = _why_not(report, state, signing_in=name in waiting)
             connectors[name.value] = {**shown.get(name.value, {}), "why_not": why or None}
-            texts[name.title] = _connector_words(report, state, why)
+            texts[name.display_name] = _connector_words(report, state, why)
     return Diagnostics(
         at=app.context.clock(), home=home, versions=versions(), app=app_facts, connectors=connectors,
         paths={"data_folder": str(paths.data_dir), "database": str(paths.database), "log_folder": str(paths.log_dir),

@@ -8,6 +8,11 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+COMMAND_NAME = "skytwin-desktop"
+"""The app's name for machines: the command, its data folder, launcher file and icon."""
+APP_TITLE = "SkyTwin Desktop"
+"""The app's name for people: windows, notifications, the login entry."""
+
 
 class TrustTier(StrEnum):
     """How much the person lets the twin do without asking, lowest first."""
@@ -39,7 +44,7 @@ class Connector(StrEnum):
     CALENDAR = "calendar"
 
     @property
-    def title(self) -> str:
+    def display_name(self) -> str:
         return {"gmail": "Gmail", "calendar": "Calendar"}[self.value]
 
 
@@ -96,6 +101,14 @@ class Confirmation(StrEnum):
     SINGLE = "single"
     DUAL = "dual"
 
+    @property
+    def rank(self) -> int:
+        """0, 1 or 2: how many confirmations, to compare levels (the strings do not sort so)."""
+        return _CONFIRMATION_RANK[self]
+
+
+_CONFIRMATION_RANK = {Confirmation.NONE: 0, Confirmation.SINGLE: 1, Confirmation.DUAL: 2}
+
 
 PAUSE_REASON_MAX = 500
 """Longest pause reason kept, in characters (enforced by the CLI, UI and database alike)."""
@@ -113,6 +126,20 @@ class ActionKind(StrEnum):
     ACCEPT_INVITE = "accept_invite"
     TENTATIVE_ACCEPT = "tentative_accept"
     DECLINE_INVITE = "decline_invite"
+
+
+_UNDO = "undo_"
+
+
+def undo_kind(kind: str) -> str:
+    """The name the person's undo of an action of `kind` goes by: in the decision log, in the
+    executor's table and in the words shown."""
+    return _UNDO + kind
+
+
+def undone_kind(name: str) -> str | None:
+    """The kind of action an undo's `name` reverses; None when `name` is not an undo's."""
+    return name[len(_UNDO):] if name.startswith(_UNDO) else None
 
 
 class ActionState(StrEnum):

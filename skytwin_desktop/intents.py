@@ -43,8 +43,8 @@ from skytwin_desktop.store.retention import forget_old_history
 from skytwin_desktop.store.settings import apply_setting, read_settings
 from skytwin_desktop.store.status import read_status
 from skytwin_desktop.twin.gate import PolicyGate
-from skytwin_desktop.twin.handlers import UNDOABLE
 from skytwin_desktop.twin.pipeline import Twin
+from skytwin_desktop.twin.steps import UNDOABLE
 
 log = logging.getLogger(__name__)
 
@@ -166,8 +166,10 @@ def _pending_item(row: Approval, now: datetime | None = None) -> PendingItem:
                        row.expires_at, status, row.urgency, _explanation(row.action))
 
 
-_APPROVAL_OUTCOME = {ApprovalStatus.PENDING.value: "waiting for you", ApprovalStatus.APPROVED.value: "you approved it",
-                     ApprovalStatus.REJECTED.value: "you rejected it", ApprovalStatus.EXPIRED.value: "expired unanswered"}
+_APPROVAL_OUTCOME = {ApprovalStatus.PENDING.value: "waiting for you",
+                     ApprovalStatus.APPROVED.value: "you approved it",
+                     ApprovalStatus.REJECTED.value: "you rejected it",
+                     ApprovalStatus.EXPIRED.value: "expired unanswered"}
 
 
 def _outcome(entry: DecisionLogEntry, record: ActionRecord | None, approval: Approval | None, now: datetime) -> str:
@@ -322,7 +324,8 @@ class Intents:
     def pending(self) -> list[PendingItem]:
         """Unanswered approvals still in time (a read: those past their time are simply not shown)."""
         with self.context.reading() as session:
-            return [_pending_item(row) for row in pending_approvals(session, self.context.user_id, self.context.clock())]
+            rows = pending_approvals(session, self.context.user_id, self.context.clock())
+            return [_pending_item(row) for row in rows]
 
     def approvals(self, *, include_answered: bool = False, limit: int = 200) -> list[PendingItem]:
         """Pending approvals, soonest to expire first; or every approval, newest first."""

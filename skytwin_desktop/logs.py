@@ -10,11 +10,12 @@ import logging
 import os
 import re
 import sys
+from io import TextIOWrapper
 from logging.handlers import RotatingFileHandler
 from pathlib import Path
 
-from skytwin_desktop.datadir import DATA_DIR_HINT
 from skytwin_desktop.errors import DataDirError
+from skytwin_desktop.paths import DATA_DIR_HINT
 
 REDACTED = "[REDACTED]"
 LOG_FILE_NAME = "skytwin.log"
@@ -70,7 +71,7 @@ class RedactingFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         try:
             message = record.getMessage()
-        except Exception:  # a malformed call: leave it to the handler's own error reporting
+        except Exception:  # noqa: BLE001 - a malformed call: leave it to the handler's own error reporting
             message = redact(str(record.msg))
             record.msg, record.args = message, None
             return True
@@ -88,7 +89,7 @@ class RedactingFilter(logging.Filter):
 class OwnerOnlyRotatingFileHandler(RotatingFileHandler):
     """Every file it opens, the rotated ones included, is readable only by its owner."""
 
-    def handleError(self, record: logging.LogRecord) -> None:  # noqa: N802 - logging's name
+    def handleError(self, record: logging.LogRecord) -> None:
         """A log that cannot be written (a full disk, a folder gone read-only) drops the record
         rather than printing a traceback on the person's terminal; other trouble (a malformed
         call of ours) is reported as logging always does."""
@@ -100,9 +101,9 @@ class OwnerOnlyRotatingFileHandler(RotatingFileHandler):
     dropped = 0
     """Records lost because the log could not be written."""
 
-    def _open(self):  # type: ignore[override]
+    def _open(self) -> TextIOWrapper:
         descriptor = os.open(self.baseFilename, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
-        return open(descriptor, self.mode, encoding=self.encoding, errors=self.errors)
+        return open(descriptor, "a", encoding=self.encoding, errors=self.errors)  # appends, as the handler's own
 
 
 def configure_logging(log_dir: Path, level: str) -> Path:

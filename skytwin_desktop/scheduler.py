@@ -45,7 +45,8 @@ WALL_STEP_SECONDS = SLEEP_THRESHOLD_SECONDS
 class Pollable(Protocol):
     """The façade's side the scheduler drives (each call announces its own change)."""
 
-    stopping: threading.Event
+    @property
+    def stopping(self) -> threading.Event: ...
 
     def connected(self) -> set[Connector]: ...
     def poll(self, connector: Connector) -> PollReport: ...
@@ -122,14 +123,14 @@ class PollScheduler:
                         id=connector.value, name=f"poll {connector.value}", args=[connector],
                         **({"next_run_time": now} if first else {}),  # a new sign-in polled already
                     )
-                    log.info("Polling %s", connector.title)
+                    log.info("Polling %s", connector.display_name)
                 elif connector not in wanted and job is not None:
                     job.remove()
-                    log.info("Not polling %s: it is not connected", connector.title)
+                    log.info("Not polling %s: it is not connected", connector.display_name)
 
     @property
     def running(self) -> bool:
-        return self._scheduler.running
+        return bool(self._scheduler.running)
 
     def shutdown(self) -> None:
         """Stop scheduling and tell running cycles to stop; returns at once rather than waiting
@@ -213,21 +214,21 @@ class PollScheduler:
                         self._on_trouble(None)
             except SkytwinError as exc:
                 if exc.passing:  # the machine's trouble: say so, try again at the next cycle
-                    log.warning("%s cycle could not finish: %s", connector.title, exc)
+                    log.warning("%s cycle could not finish: %s", connector.display_name, exc)
                     self._troubled = True
                     if self._on_trouble is not None and not self._stopping.is_set():
                         self._on_trouble(exc)
                     return
-                log.error("%s cycle stopped: %s", connector.title, exc)  # the app itself cannot work
+                log.error("%s cycle stopped: %s", connector.display_name, exc)  # the app itself cannot work
                 if self._on_failure is not None and not self._stopping.is_set():
                     self._on_failure(exc)
             except Exception:  # a bug in one cycle must not kill the schedule
-                log.exception("%s cycle crashed", connector.title)
+                log.exception("%s cycle crashed", connector.display_name)
             finally:
                 done.set()
 
         threading.Thread(target=work, name=f"cycle-{connector.value}", daemon=True).start()
         while not done.wait(STOP_CHECK_SECONDS):
             if self._stopping.is_set():
-                log.info("Quitting while a %s cycle is mid-request; it stops at its next step", connector.title)
+                log.info("Quitting while a %s cycle is mid-request; it stops at its next step", connector.display_name)
                 return

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
@@ -99,7 +100,7 @@ def kept_payload(data: Any) -> dict[str, Any]:
 class PollResult:
     """One poll of one connector: its new signals and where the next poll resumes."""
 
-    signals: list[Signal]
+    signals: Sequence[Signal]
     cursor: str
     account: str | None = None
     """The Google account, when the poll learned it (a first sync)."""

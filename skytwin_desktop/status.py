@@ -9,8 +9,7 @@ from typing import Any
 
 from skytwin_desktop import words
 from skytwin_desktop.clock import iso_utc, utc_now
-from skytwin_desktop.config import APP_NAME
-from skytwin_desktop.domain import Connector, HealthStatus, ReadProblem
+from skytwin_desktop.domain import COMMAND_NAME, Connector, HealthStatus, ReadProblem
 
 
 @dataclass(frozen=True)
@@ -55,7 +54,7 @@ class SetAsideEntry:
     def describe(self) -> str:
         subject = f'"{self.subject}"' if self.subject else "an item"
         sender = f" from {self.sender}" if self.sender else ""
-        return f"{self.connector.title}: {subject}{sender}: {self.reason} (while {words.stage(self.stage)})"
+        return f"{self.connector.display_name}: {subject}{sender}: {self.reason} (while {words.stage(self.stage)})"
 
 
 @dataclass(frozen=True)
@@ -157,7 +156,8 @@ def format_report(report: StatusReport) -> str:
         f"Trust tier   {words.tier(report.trust_tier)}",
         f"Auto-execute {pause_line(report)}",
         f"Approvals    {report.pending_approvals} waiting for you",
-        *([] if report.running else [f"Running      no: nothing is read or done until you start it ('{APP_NAME}')"]),
+        *([] if report.running
+          else [f"Running      no: nothing is read or done until you start it ('{COMMAND_NAME}')"]),
         "",
         f"{'Service':<10} {'State':<20} {'Last read':<20} {'Last failure':<20} Why",
     ]
@@ -165,7 +165,7 @@ def format_report(report: StatusReport) -> str:
     for name, state in report.connectors.items():
         shown = "signing in…" if name in waiting else words.status(state.status)
         lines.append(
-            f"{name.title:<10} {shown:<20} {words.when(state.last_success_at, now):<20} "
+            f"{name.display_name:<10} {shown:<20} {words.when(state.last_success_at, now):<20} "
             f"{words.when(state.last_failure_at, now):<20} {words.failure(state.error_code) or '-'}"
         )
         if state.not_reading:
@@ -180,7 +180,7 @@ def reading_line(connector: Connector, state: ConnectorState, now: datetime) -> 
     """"Not reading Gmail since …: why (trying again …)", for a connected service that is not being read."""
     since = f" {words.since(state.failing_since, now)}" if state.failing_since else ""
     retry = f" (trying again {words.when(state.retry_at, now)})" if state.retry_at else ""
-    return f"Not reading {connector.title}{since}: {state.problem_text or 'it could not be read'}{retry}"
+    return f"Not reading {connector.display_name}{since}: {state.problem_text or 'it could not be read'}{retry}"
 
 
 def pause_line(report: StatusReport) -> str:

@@ -141,7 +141,7 @@ class LogindWatch:
         clock check still notices wakes)."""
         try:
             return cls(on_wake, bus)
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - no bus, no jeepney or no logind: the clocks still notice a wake
             log.info("Not listening to logind (%s); a sleep is noticed by the clocks", type(exc).__name__)
             return None
 
@@ -158,7 +158,7 @@ class LogindWatch:
                 message = self._connection.receive()
             except ReceiveStopped:
                 return
-            except Exception as exc:  # the bus went away: the clocks still notice a wake
+            except Exception as exc:  # noqa: BLE001 - the bus went away: the clocks still notice a wake
                 log.info("Stopped listening to logind (%s)", type(exc).__name__)
                 return
             if self._rule.matches(message) and message.body == (False,):

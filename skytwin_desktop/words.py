@@ -8,8 +8,9 @@ JSON output keeps the codes and ISO-8601 UTC times: that is for programs. Pure: 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta, tzinfo
+from typing import Any
 
 from skytwin_desktop.domain import (
     TRUST_TIER_LABELS,
@@ -22,6 +23,7 @@ from skytwin_desktop.domain import (
     SetAsideStage,
     TrustTier,
     Urgency,
+    undone_kind,
 )
 from skytwin_desktop.outcomes import PollOutcome
 
@@ -85,7 +87,6 @@ KIND = {
     ActionKind.TENTATIVE_ACCEPT: "Answer an invitation with maybe",
     ActionKind.DECLINE_INVITE: "Decline an invitation",
 }
-UNDO_PREFIX = "undo_"
 APPROVAL_STATUS = {
     ApprovalStatus.PENDING: "waiting for you",
     ApprovalStatus.APPROVED: "approved",
@@ -117,7 +118,7 @@ EFFECT = {"deny": "never do it", "require_approval": "ask me first", "allow": "g
 _HTTP = re.compile(r"http_(\d{3})")
 
 
-def _look(table: dict, code: object, fallback: str) -> str:
+def _look(table: Mapping[Any, str], code: object, fallback: str) -> str:
     try:
         return table[code]
     except (KeyError, TypeError):
@@ -152,8 +153,9 @@ def check(code: str) -> str:
 
 def kind(code: str) -> str:
     """"Archive an email"; an undo is "Undo: archive an email"."""
-    if code.startswith(UNDO_PREFIX):
-        inner = kind(code.removeprefix(UNDO_PREFIX))
+    undone = undone_kind(code)
+    if undone is not None:
+        inner = kind(undone)
         return f"Undo: {inner[:1].lower()}{inner[1:]}"
     return _look(KIND, code, "An action")
 

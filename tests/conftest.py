@@ -17,9 +17,9 @@ import pytest
 # Set before any Qt module loads, so no test depends on the person remembering to.
 os.environ["QT_QPA_PLATFORM"] = "offscreen"
 
-from skytwin_desktop.cli import main  # noqa: E402
-from skytwin_desktop.composition import AppContext, build_context  # noqa: E402
-from skytwin_desktop.config import Config  # noqa: E402
+from skytwin_desktop.cli import main
+from skytwin_desktop.composition import AppContext, build_context
+from skytwin_desktop.config import Config
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 FAKE_BROWSER = Path(__file__).parent / "support" / "fake_browser.py"

@@ -14,7 +14,7 @@ from skytwin_desktop.store.approvals import enqueue, expire_due, pending
 from skytwin_desktop.store.models import Approval, FeedbackEventRow, TierChangeRow, User
 from skytwin_desktop.store.policy import load_policy_settings
 from skytwin_desktop.store.users import load_settings, pause
-from skytwin_desktop.twin.approvals import Outcome, approve, reject
+from skytwin_desktop.twin.approving import Outcome, approve, reject
 from skytwin_desktop.twin.executor import Executor
 from tests.policy_helpers import action, risk
 
@@ -128,15 +128,15 @@ def test_reject_records_feedback_and_three_rejections_demote(context, clock):
     for approval_id in ids:
         clock.advance(hours=1)
         with context.session() as session:
-            assert reject(session, context.user_id, approval_id, now=clock(), note="not this").outcome is Outcome.REJECTED
+            answer = reject(session, context.user_id, approval_id, now=clock(), note="not this")
+            assert answer.outcome is Outcome.REJECTED
     with context.session() as session:
         assert session.get(User, context.user_id).trust_tier == "observer"
         change = session.scalars(select(TierChangeRow)).one()
         assert (change.old_tier, change.new_tier, change.by_person) == ("suggest", "observer", False)
         assert "3 rejections" in change.reason
-    with pytest.raises(InputError, match="already rejected"):
-        with context.session() as session:
-            reject(session, context.user_id, ids[0], now=clock())
+    with pytest.raises(InputError, match="already rejected"), context.session() as session:
+        reject(session, context.user_id, ids[0], now=clock())
 
 
 def test_ten_approvals_over_a_day_promote_observer(context, clock):
@@ -154,6 +154,5 @@ def test_ten_approvals_over_a_day_promote_observer(context, clock):
 
 
 def test_unknown_approval_is_a_clear_error(context):
-    with pytest.raises(InputError, match="no approval #999"):
-        with context.session() as session:
-            approve(session, context.gate, context.user_id, 999, now=context.clock())
+    with pytest.raises(InputError, match="no approval #999"), context.session() as session:
+        approve(session, context.gate, context.user_id, 999, now=context.clock())

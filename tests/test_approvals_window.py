@@ -17,7 +17,7 @@ from skytwin_desktop.composition import build_context
 from skytwin_desktop.config import Config
 from skytwin_desktop.domain import Connector
 from skytwin_desktop.intents import Intents
-from skytwin_desktop.policy.approvals import expires_at
+from skytwin_desktop.policy.confirmation import expires_at
 from skytwin_desktop.sandbox import GoogleSandbox
 from skytwin_desktop.store.approvals import enqueue
 from skytwin_desktop.store.models import Approval
@@ -62,7 +62,7 @@ def status(context, approval_id):
 
 
 def test_pending_list_says_what_why_and_until_when(setup):
-    context, window, controller = setup
+    context, window, _controller = setup
     queue(context, action("archive_email", key="sig-1:archive_email"))
     window.reload()
     text = window.pending_text(0)
@@ -132,7 +132,7 @@ def test_approve_runs_the_action_off_the_gui_thread_and_the_tray_count_follows(l
 
 
 def test_dual_confirmation_asks_a_second_time(setup, monkeypatch, qtbot):
-    context, window, controller = setup
+    context, window, _controller = setup
     drastic = queue(context, action("run_shell", key="sig-3:run_shell"))
     window.reload()
     monkeypatch.setattr(window, "confirm_twice", lambda item: False)
@@ -148,7 +148,7 @@ def test_dual_confirmation_asks_a_second_time(setup, monkeypatch, qtbot):
 
 
 def test_activity_list_explains_every_decision(setup):
-    context, window, controller = setup
+    context, window, _controller = setup
     queue(context, action(key="sig-1:archive_email"))
     with context.session() as session:
         context.gate.decide(session, context.user_id, action(spend=2.0, key="sig-2:archive_email"),
@@ -161,7 +161,7 @@ def test_activity_list_explains_every_decision(setup):
 
 
 def test_rejecting_what_was_answered_elsewhere_says_so_and_refreshes(setup, monkeypatch):
-    context, window, controller = setup
+    context, window, _controller = setup
     approval = queue(context, action(key="sig-9:archive_email"))
     window.reload()
     Intents(context).reject(approval, "from the terminal")  # the CLI answered first
@@ -218,7 +218,7 @@ def test_each_item_has_its_own_approve_and_reject_and_the_keyboard_reaches_them(
     """The buttons on an item act on that item, whichever is chosen; arrows and Alt+A/Alt+R work too."""
     from PySide6.QtTest import QTest
 
-    context, window, controller = setup
+    context, window, _controller = setup
     ids = [queue(context, action(key=f"gmail:k{n}:archive_email")) for n in range(3)]
     window.reload()
     window.show()

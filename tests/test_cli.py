@@ -126,7 +126,8 @@ def sha(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-@pytest.mark.parametrize("content", [b"PK\x03\x04 definitely a zip file" * 100, b"SQLite format 3\x00" + b"\x07" * 8000])
+@pytest.mark.parametrize("content", [b"PK\x03\x04 definitely a zip file" * 100,
+                                     b"SQLite format 3\x00" + b"\x07" * 8000])
 def test_corrupt_database_is_reported_and_left_unchanged(cli, data_dir: Path, content: bytes):
     data_dir.mkdir(mode=0o700)
     database = data_dir / "skytwin.db"

@@ -3,6 +3,7 @@ Google sandbox on 127.0.0.1. No mocks of our own code on this path."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import subprocess
 import sys
@@ -47,7 +48,7 @@ def connect(*connectors: Connector) -> None:
     for connector in connectors:
         done = cli("connect", connector.value)
         assert done.returncode == 0, done.stdout + done.stderr
-        assert f"{connector.title} connected." in done.stdout
+        assert f"{connector.display_name} connected." in done.stdout
 
 
 def test_connect_with_the_loopback_flow_then_poll(google, data_dir):
@@ -303,10 +304,8 @@ def redirect_target(url: str) -> str:
 def visit(url: str) -> None:
     import urllib.request
 
-    try:
+    with contextlib.suppress(OSError):
         urllib.request.urlopen(url, timeout=10).read()
-    except OSError:
-        pass
 
 
 def test_abandoned_sign_in_times_out_clearly(google, app, monkeypatch):
@@ -339,7 +338,7 @@ def test_sign_in_refused_by_the_person_says_so(google, app, monkeypatch):
         query = parse_qs(urlsplit(url).query)
         visit(f"{query['redirect_uri'][0]}?error=access_denied&state={query['state'][0]}")
 
-    with pytest.raises(SignInError, match="access was declined on Google.s page"):
+    with pytest.raises(SignInError, match=r"access was declined on Google.s page"):
         sign_in_with(monkeypatch, app, deny)
 
 
@@ -564,5 +563,6 @@ def test_with_no_browser_the_sign_in_address_and_the_wait_are_told(google, app, 
                 tell=told.append)
     (message,) = told
     first, url = message.split("\n")
-    assert first == "Sign in to Google for Gmail in your browser (SkyTwin waits up to 1 second). Open this address there:"
+    assert first == ("Sign in to Google for Gmail in your browser (SkyTwin waits up to 1 second). "
+                     "Open this address there:")
     assert url.startswith(f"{google.url}/o/oauth2/auth?") and "code_challenge=" in url

@@ -31,7 +31,8 @@ def dunst(monkeypatch, request):
     """dunst on a private bus, with its built-in defaults or the `[global]` lines a test passes
     (indirect parametrisation)."""
     if any(shutil.which(tool) is None for tool in NEEDED):
-        pytest.skip("needs dunst, Xvfb and dbus-daemon (Debian packages dunst, xvfb, dbus-daemon; .ci/run installs them)")
+        pytest.skip("needs dunst, Xvfb and dbus-daemon "
+                    "(Debian packages dunst, xvfb, dbus-daemon; .ci/run installs them)")
     bus, screen = start_private_bus(), start_xvfb()
     assert bus is not None and screen is not None
     (daemon, address), (server, display) = bus, screen

@@ -61,7 +61,8 @@ def test_a_first_run_says_not_connected_and_offers_connect_and_the_demo(tray, qt
     assert window.isVisible(), "the first run opens the window that guides"
     for connector in (GMAIL, CALENDAR):
         text, main, cancel = window.rows[connector]
-        assert "Not connected" in text.text() and main.text() == f"Connect {connector.title}" and main.isVisible()
+        assert "Not connected" in text.text() and main.text() == f"Connect {connector.display_name}"
+        assert main.isVisible()
         assert not cancel.isVisible()
     assert window.demo_box.isVisible()
     window.rows[CALENDAR][1].click()
@@ -125,13 +126,20 @@ def test_cancel_in_the_window_and_the_menu_reaches_the_worker(tray, app, qtbot, 
     monkeypatch.setattr(webbrowser, "get", lambda *a, **k: IdleBrowser())
     bridge = Bridge(tray)  # as the composition root wires it: queued to the GUI thread
     app.subscribe(bridge.changed.emit)
-    worker = threading.Thread(target=lambda: pytest.raises(SignInCancelled, app.connect, GMAIL), daemon=True)
+    ended: list[str] = []
+
+    def connect() -> None:
+        with pytest.raises(SignInCancelled):
+            app.connect(GMAIL)
+        ended.append("cancelled")
+
+    worker = threading.Thread(target=connect, daemon=True)
     worker.start()
     qtbot.waitUntil(lambda: bool(tray.report.signing_in), timeout=10_000)
     tray.window.rows[GMAIL][2].click()
-    copy, cancel = tray.sign_in_actions[GMAIL]
+    _copy, cancel = tray.sign_in_actions[GMAIL]
     cancel.trigger()
     assert tray.actions == [(GMAIL, "cancel"), (GMAIL, "cancel")]
     app.cancel_sign_in(GMAIL)
     worker.join(timeout=10)
-    assert not worker.is_alive()
+    assert not worker.is_alive() and ended == ["cancelled"]

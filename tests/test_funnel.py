@@ -51,7 +51,8 @@ def executor(mailbox: FakeMailbox) -> Executor:
 
 def decide(context, act, tier="high_autonomy"):
     with context.session() as session:
-        return context.gate.decide(session, context.user_id, act, settings=load_policy_settings(session, context.user_id),
+        return context.gate.decide(session, context.user_id, act,
+                                   settings=load_policy_settings(session, context.user_id),
                                    trust_tier=tier, risk=risk(), now=context.clock())
 
 
@@ -162,7 +163,7 @@ def connector_write_methods() -> set[str]:
     return names
 
 
-HANDLER_MODULES = {"twin/handlers.py"}
+HANDLER_MODULES = {"twin/steps.py"}
 """The action handlers the executor dispatches to: the only code that calls connector writes."""
 
 
@@ -176,7 +177,7 @@ def test_only_the_gate_evaluates_and_makes_logged_decisions():
     assert set(calls_in_package({"evaluate"})) <= {"twin/gate.py"}
     assert set(calls_in_package({"LoggedDecision"})) == {"twin/gate.py"}
     assert set(calls_in_package({"ApprovalGrant"})) == {"twin/executor.py"}
-    assert set(calls_in_package({"issue_grant"})) <= {"twin/approvals.py"}
+    assert set(calls_in_package({"issue_grant"})) <= {"twin/approving.py"}
 
 
 def test_the_scanner_finds_a_violation(tmp_path: Path, monkeypatch):

@@ -77,10 +77,9 @@ def test_updated_at_ignores_a_frozen_python_clock(context):
     """With Python's clock stuck in 2001, only the database's own clock can give a current time."""
     from freezegun import freeze_time
 
-    with freeze_time("2001-01-01 00:00:00"):
-        with context.session() as session:
-            record_health(session, context.user_id, Connector.GMAIL, HealthStatus.CONNECTED,
-                          at=datetime(2001, 1, 1, tzinfo=UTC))
+    with freeze_time("2001-01-01 00:00:00"), context.session() as session:
+        record_health(session, context.user_id, Connector.GMAIL, HealthStatus.CONNECTED,
+                      at=datetime(2001, 1, 1, tzinfo=UTC))
     stored = row(context)
     assert stored.updated_at.year >= 2024
 

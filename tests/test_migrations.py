@@ -47,7 +47,8 @@ def test_empty_database_reaches_head_and_matches_the_models(tmp_path: Path):
         assert result.backup is None
         with result.engine.connect() as connection:
             assert connection.scalar(text("SELECT version_num FROM alembic_version")) == result.to_revision
-            context = MigrationContext.configure(connection, opts={"compare_type": True, "compare_server_default": True})
+            context = MigrationContext.configure(connection,
+                                                 opts={"compare_type": True, "compare_server_default": True})
             drift = compare_metadata(context, Base.metadata)
         assert drift == []
     finally:
@@ -262,7 +263,8 @@ def break_an_index(path: Path) -> None:
     with sqlite3.connect(path) as db:
         db.execute("CREATE INDEX ix_scratch ON users (display_name)")
         db.execute("PRAGMA writable_schema = ON")
-        db.execute("UPDATE sqlite_master SET sql = 'CREATE INDEX ix_scratch ON users (email)' WHERE name = 'ix_scratch'")
+        db.execute("UPDATE sqlite_master SET sql = 'CREATE INDEX ix_scratch ON users (email)' "
+                   "WHERE name = 'ix_scratch'")
     db.close()
 
 

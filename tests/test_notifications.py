@@ -43,7 +43,7 @@ def test_notify_replace_close_and_click(bus):
                       actions=((RECONNECT, "Reconnect Gmail"),))
         (signature, first, first_id), (_, second, second_id) = bus.notified
         assert signature == "susssasa{sv}i"
-        app, replaces, _icon, summary, body, actions, hints, expire = first
+        app, replaces, _icon, summary, _body, actions, hints, expire = first
         assert (app, replaces, summary) == ("SkyTwin Desktop", 0, "Gmail needs reconnecting")
         assert actions == ["reconnect", "Reconnect Gmail", "default", "Reconnect Gmail"], "a click on the body too"
         assert hints["urgency"] == ("y", 2) and expire == 0, "critical and never expiring by itself"

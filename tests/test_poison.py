@@ -82,21 +82,21 @@ def test_a_subject_with_a_lone_surrogate_is_stored_and_judged(app, google, clock
 
 def test_a_signal_the_twin_cannot_judge_is_set_aside_and_the_rest_flows(app, google, monkeypatch):
     """Whatever else breaks a chunk (here: a proposer fault on one signal) costs only that signal."""
-    from skytwin_desktop.twin import pipeline
+    from skytwin_desktop.twin import inbox
 
     app.connectors.connect(GMAIL)
     app.twin.process_inbox()
     bad = newsletter(google, "Poison")
     newsletter(google, "Good one")
     assert app.connectors.poll(GMAIL).succeeded
-    real = pipeline.propose
+    real = inbox.propose
 
     def propose(signal, settings):
         if getattr(signal, "subject", "") == "Poison":
             raise RecursionError("maximum recursion depth exceeded")
         return real(signal, settings)
 
-    monkeypatch.setattr(pipeline, "propose", propose)
+    monkeypatch.setattr(inbox, "propose", propose)
     batch = app.twin.process_inbox()
     assert batch.signals == 2 and batch.queued == 1
     assert inbox_ids(app) == set()

@@ -9,6 +9,7 @@ import inspect
 
 import pytest
 
+from skytwin_desktop.config import Config
 from skytwin_desktop.domain import Confirmation
 from skytwin_desktop.policy import Check, PolicyEvaluator, Provenance
 from tests.policy_helpers import NOON, action, quiet, risk, rule, settings
@@ -148,8 +149,8 @@ def test_both_pauses_message_names_the_operator():
 
 
 def test_user_pause_message_carries_the_reason():
-    decision = PolicyEvaluator(operator_paused=False).evaluate(action(), settings(paused=True, paused_reason="On a trip"),
-                                                                "high_autonomy", risk(), NOON)
+    decision = PolicyEvaluator(operator_paused=False).evaluate(
+        action(), settings(paused=True, paused_reason="On a trip"), "high_autonomy", risk(), NOON)
     assert "On a trip" in decision.message
 
 
@@ -183,16 +184,16 @@ def test_naive_time_is_refused():
 
 def test_operator_switch_is_read_once_when_built():
     environ = {"SKYTWIN_AUTO_EXECUTE_DISABLED": "yes"}
-    evaluator = PolicyEvaluator(environ=environ)
+    evaluator = PolicyEvaluator(operator_paused=Config.from_env(environ).auto_execute_disabled)
     assert evaluator.is_globally_paused()
     environ["SKYTWIN_AUTO_EXECUTE_DISABLED"] = "no"
     assert evaluator.is_globally_paused(), "read when built, not on every call"
-    assert not PolicyEvaluator(environ={}).is_globally_paused()
-    assert PolicyEvaluator(operator_paused=False, environ={"SKYTWIN_AUTO_EXECUTE_DISABLED": "1"}).is_globally_paused() is False
+    assert not PolicyEvaluator(operator_paused=Config.from_env({}).auto_execute_disabled).is_globally_paused()
 
 
 def test_operator_switch_from_the_real_environment(monkeypatch):
     monkeypatch.setenv("SKYTWIN_AUTO_EXECUTE_DISABLED", "true")
-    assert PolicyEvaluator().is_globally_paused()
-    decision = PolicyEvaluator().evaluate(action(), settings(), "high_autonomy", risk(), NOON)
+    evaluator = PolicyEvaluator(operator_paused=Config.from_env().auto_execute_disabled)
+    assert evaluator.is_globally_paused()
+    decision = evaluator.evaluate(action(), settings(), "high_autonomy", risk(), NOON)
     assert decision.reason_code == "operator_paused"

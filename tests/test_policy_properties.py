@@ -177,7 +177,10 @@ conditions = st.one_of(
 priorities = st.one_of(st.sampled_from([100, 0, 1, 50, 999, 1000, 1001]), st.integers(-10_000, 10_000))
 
 
-def rules(effect: st.SearchStrategy = st.sampled_from(EFFECTS), condition=conditions) -> st.SearchStrategy:
+any_effect = st.sampled_from(EFFECTS)
+
+
+def rules(effect: st.SearchStrategy = any_effect, condition=conditions) -> st.SearchStrategy:
     return st.builds(
         lambda conds, eff, priority, name: Rule.build(conds, eff, priority=priority, name=name),
         st.lists(condition, min_size=1, max_size=2),

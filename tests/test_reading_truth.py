@@ -180,7 +180,6 @@ def test_the_windows_say_what_is_not_read_and_what_was_set_aside(app, google, qt
     connector_text = settings.connector_rows[GMAIL][0].text()
     assert connector_text.startswith("Gmail: connected\nNot reading Gmail for a moment: ")
     assert "Google answers with errors (HTTP 503)" in connector_text
-    summary = controller.window.summary.text()
     row = controller.window.rows[GMAIL][0].text()
     assert "Not reading Gmail for a moment" in row and "trying again in" in row
     controller.shutdown()

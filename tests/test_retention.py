@@ -11,7 +11,6 @@ from sqlalchemy import func, select
 
 from skytwin_desktop.errors import InputError
 from skytwin_desktop.intents import Intents
-from skytwin_desktop.store.retention import forget_old_history
 from skytwin_desktop.store.models import (
     ActionRecord,
     Approval,
@@ -19,6 +18,7 @@ from skytwin_desktop.store.models import (
     FeedbackEventRow,
     ProcessedSignal,
 )
+from skytwin_desktop.store.retention import forget_old_history
 
 
 def _rows(context, model) -> int:

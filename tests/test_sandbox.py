@@ -170,7 +170,8 @@ def test_token_endpoint_enforces_pkce_single_use_codes_and_client_auth(sandbox):
     assert refreshed.status_code == 200 and "refresh_token" not in refreshed.json()
     bad_secret = token(sandbox, grant_type="refresh_token", refresh_token="x", client_secret="nope")
     assert bad_secret.status_code == 401 and bad_secret.json()["error"] == "invalid_client"
-    unknown = token(sandbox, grant_type="refresh_token", refresh_token="x", client_id="other.apps.googleusercontent.com")
+    unknown = token(sandbox, grant_type="refresh_token", refresh_token="x",
+                    client_id="other.apps.googleusercontent.com")
     assert unknown.status_code == 401
     assert unknown.json() == {"error": "invalid_client", "error_description": "The OAuth client was not found."}
     assert token(sandbox, grant_type="password").json()["error"] == "unsupported_grant_type"
@@ -294,7 +295,8 @@ def test_calendar_full_sync_incremental_sync_and_patch(sandbox, browser):
     assert [e["id"] for e in changed["items"]] == [budget["id"]]
     quiet = cal.get(url, params={"syncToken": changed["nextSyncToken"]}, timeout=5).json()
     assert quiet["items"] == []
-    new_id = sandbox.add_event({"summary": "Offsite", "start": NOW + timedelta(days=2), "end": NOW + timedelta(days=2, hours=1),
+    new_id = sandbox.add_event({"summary": "Offsite", "start": NOW + timedelta(days=2),
+                                "end": NOW + timedelta(days=2, hours=1),
                                 "organizer": {"email": "grace@acme.example"},
                                 "attendees": [{"email": "ada@example.com"}, {"email": "grace@acme.example"}]})
     sandbox.add_event({"id": budget["id"], "status": "cancelled"})

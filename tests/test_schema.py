@@ -107,27 +107,23 @@ def test_deleting_a_user_removes_every_row_of_theirs_in_every_table(context, clo
 
 @pytest.mark.parametrize("status", ["broken", "CONNECTED", "", "expired"])
 def test_connector_health_status_check_rejects_other_values(context, status):
-    with pytest.raises(IntegrityError, match="CHECK constraint failed"):
-        with context.session() as session:
-            session.add(ConnectorHealth(user_id=context.user_id, connector_name="gmail", status=status))
+    with pytest.raises(IntegrityError, match="CHECK constraint failed"), context.session() as session:
+        session.add(ConnectorHealth(user_id=context.user_id, connector_name="gmail", status=status))
 
 
 def test_connector_name_check_rejects_unknown_connectors(context):
-    with pytest.raises(IntegrityError, match="CHECK constraint failed"):
-        with context.session() as session:
-            session.add(ConnectorHealth(user_id=context.user_id, connector_name="outlook", status="connected"))
+    with pytest.raises(IntegrityError, match="CHECK constraint failed"), context.session() as session:
+        session.add(ConnectorHealth(user_id=context.user_id, connector_name="outlook", status="connected"))
 
 
 def test_pause_reason_over_500_characters_is_refused_by_the_database(context):
-    with pytest.raises(IntegrityError, match="CHECK constraint failed"):
-        with context.session() as session:
-            session.execute(text("UPDATE autonomy_settings SET paused_reason = :r"), {"r": "x" * 501})
+    with pytest.raises(IntegrityError, match="CHECK constraint failed"), context.session() as session:
+        session.execute(text("UPDATE autonomy_settings SET paused_reason = :r"), {"r": "x" * 501})
 
 
 def test_unknown_trust_tier_is_refused_by_the_database(context):
-    with pytest.raises(IntegrityError, match="CHECK constraint failed"):
-        with context.session() as session:
-            session.execute(text("UPDATE users SET trust_tier = 'god_mode'"))
+    with pytest.raises(IntegrityError, match="CHECK constraint failed"), context.session() as session:
+        session.execute(text("UPDATE users SET trust_tier = 'god_mode'"))
 
 
 def test_decision_log_is_append_only(context):
@@ -135,8 +131,7 @@ def test_decision_log_is_append_only(context):
         session.add(DecisionLogEntry(user_id=context.user_id, action_kind="archive_email", target="m1",
                                      allowed=False, requires_approval=False, confirmation="none",
                                      reason_code="blocked_domain", message="blocked", decided_by="settings"))
-    with pytest.raises(IntegrityError, match="append-only"):
-        with context.session() as session:
-            session.execute(text("UPDATE decision_log SET allowed = 1"))
+    with pytest.raises(IntegrityError, match="append-only"), context.session() as session:
+        session.execute(text("UPDATE decision_log SET allowed = 1"))
     with context.session() as session:
         assert session.scalar(select(func.count()).where(DecisionLogEntry.allowed.is_(False))) == 1

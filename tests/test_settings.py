@@ -127,7 +127,7 @@ def test_delete_all_my_data_asks_twice(window, monkeypatch):
     window.delete_all_requested.connect(lambda: requested.append(1))
     for answers, expected in (([False], []), ([True, False], []), ([True, True], [1])):
         replies = iter(answers)
-        monkeypatch.setattr(window, "ask", lambda question: next(replies))
+        monkeypatch.setattr(window, "ask", lambda question, replies=replies: next(replies))
         window._confirm_delete()
         assert requested == expected
 
@@ -239,7 +239,7 @@ def test_rule_dialog_keeps_every_condition(qtbot):
     third.field.setCurrentText("risk")
     third.operator.setCurrentText("lte")
     third.value.setText("moderate")
-    name, conditions, effect = dialog.result_rule()
+    _name, conditions, _effect = dialog.result_rule()
     assert conditions[-1] == {"field": "risk", "operator": "lte", "value": "moderate"} and len(conditions) == 3
     dialog.remove_row(dialog.rows[0])
     assert [c["field"] for c in dialog.result_rule()[1]] == ["domain", "risk"]

@@ -1,36 +1,39 @@
-"""`settings` is a required argument of evaluate: leaving it out fails the type check, not only at run time."""
+"""`settings` is a required argument of evaluate, typed as the person's PolicySettings: the gate
+(`mypy --strict` over the whole package, run by `.ci/run` before the tests) then fails any call in
+the app that leaves it out or passes something else, and the evaluator refuses one at run time."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
+import inspect
+import tomllib
+import typing
 from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-CALL = """
-from datetime import UTC, datetime
+import pytest
+
 from skytwin_desktop.policy import PolicyEvaluator, PolicySettings, ProposedAction, RiskAssessment
-evaluator = PolicyEvaluator(operator_paused=False)
-evaluator.evaluate(ProposedAction("archive_email", "m1"), {settings}trust_tier="observer",
-                   risk=RiskAssessment(), now=datetime.now(UTC))
-"""
+from tests.policy_helpers import NOON
 
 
-def type_check(tmp_path: Path, source: str) -> subprocess.CompletedProcess[str]:
-    snippet = tmp_path / "caller.py"
-    snippet.write_text(source)
-    return subprocess.run(
-        [sys.executable, "-m", "mypy", "--follow-imports=silent", "--no-error-summary",
-         "--cache-dir", str(tmp_path / "mypy-cache"), str(snippet)],
-        cwd=REPO_ROOT, capture_output=True, text=True, timeout=300,
-    )
+def test_settings_is_required_and_typed_for_the_gate():
+    evaluate = PolicyEvaluator.evaluate
+    parameter = inspect.signature(evaluate).parameters["settings"]
+    assert parameter.default is inspect.Parameter.empty
+    assert parameter.kind is inspect.Parameter.POSITIONAL_OR_KEYWORD
+    assert typing.get_type_hints(evaluate)["settings"] is PolicySettings
 
 
-def test_leaving_out_settings_fails_the_type_check(tmp_path: Path):
-    without = type_check(tmp_path, CALL.format(settings=""))
-    assert without.returncode == 1
-    assert 'Missing positional argument "settings"' in without.stdout
-    passing_none = type_check(tmp_path, CALL.format(settings="None, "))
-    assert passing_none.returncode == 1 and "incompatible type" in passing_none.stdout
-    with_settings = type_check(tmp_path, CALL.format(settings="PolicySettings(), "))
-    assert with_settings.returncode == 0, with_settings.stdout
+def test_the_gate_checks_the_package_strictly():
+    with (Path(__file__).resolve().parent.parent / "pyproject.toml").open("rb") as file:
+        mypy = tomllib.load(file)["tool"]["mypy"]
+    assert mypy["strict"] is True and mypy["files"] == ["skytwin_desktop"]
+
+
+def test_leaving_out_settings_fails_at_run_time_too():
+    evaluator = PolicyEvaluator(operator_paused=False)
+    with pytest.raises(TypeError):
+        evaluator.evaluate(ProposedAction("archive_email", "m1"), trust_tier="observer",  # type: ignore[call-arg]
+                           risk=RiskAssessment(), now=NOON)
+    with pytest.raises(TypeError, match="PolicySettings"):
+        evaluator.evaluate(ProposedAction("archive_email", "m1"), None, "observer",  # type: ignore[arg-type]
+                           RiskAssessment(), NOON)

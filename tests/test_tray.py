@@ -146,7 +146,7 @@ def test_revoke_shows_amber_one_notification_and_a_banner_then_clears(qtbot):
     assert controller.tray.toolTip() == "SkyTwin — Gmail needs reconnecting"
     assert controller.state.icon is TrayIcon.ATTENTION
     assert len(notifier.shown) == 1
-    tag, summary, body, actions = notifier.shown[0]
+    tag, _summary, body, actions = notifier.shown[0]
     assert tag == "reauth-gmail" and actions == (("reconnect", "Reconnect Gmail"),)
     assert "Google access was revoked or expired" in body
     assert [b.objectName() for b in controller.window.banners] == ["banner-reauth"]
@@ -300,7 +300,8 @@ def test_a_failed_sign_in_leaves_the_warning_up(qtbot):
                                 notifier=notifier)
     qtbot.addWidget(controller.window)
     controller.background_failed("Google sign-in for Gmail was not finished within 300 seconds.")
-    assert controller.state.icon is TrayIcon.ATTENTION and [b.banner.kind for b in controller.window.banners] == ["reauth"]
+    assert controller.state.icon is TrayIcon.ATTENTION
+    assert [b.banner.kind for b in controller.window.banners] == ["reauth"]
     assert notifier.closed == [] and len(notifier.shown) == 1, "still up, and not shown twice"
     controller.shutdown()
 

@@ -4,12 +4,12 @@ processed-signals ledger, the approvals queue and the append-only decision log.
 Timestamps are fixed-width UTC text (see skytwin_desktop.store.types.UTCDateTime).
 
 Revision ID: 0001
-Revises: 
+Revises:
 Create Date: 2026-11-28 19:07:15.393652
 """
 
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 TIMESTAMP = sa.String(length=23)
 DB_NOW = sa.text("(strftime('%Y-%m-%d %H:%M:%f', 'now'))")

@@ -5,8 +5,8 @@ Revises: 0002
 Create Date: 2026-11-28 19:53:00.076797
 """
 
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 TIMESTAMP = sa.String(length=23)
 DB_NOW = sa.text("(strftime('%Y-%m-%d %H:%M:%f', 'now'))")

@@ -5,8 +5,8 @@ Revises: 0003
 Create Date: 2026-11-28 21:50:00.000000
 """
 
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 TIMESTAMP = sa.String(length=23)
 

@@ -6,8 +6,8 @@ Revises: 0004
 Create Date: 2026-12-02 03:00:00.000000
 """
 
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 TIMESTAMP = sa.String(length=23)
 DB_NOW = sa.text("(strftime('%Y-%m-%d %H:%M:%f', 'now'))")

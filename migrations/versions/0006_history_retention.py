@@ -7,8 +7,6 @@ Create Date: 2026-12-02 17:30:00.000000
 """
 
 from alembic import op
-import sqlalchemy as sa
-
 
 revision = '0006'
 down_revision = '0005'

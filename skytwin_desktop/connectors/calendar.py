@@ -92,7 +92,8 @@ class CalendarReader:
                               set_aside=set_aside)
         return PollResult(signals, token, summary, bootstrapped=listing.first_sync, set_aside=set_aside)
 
-    def reread(self, items: list[tuple[str, dict[str, Any]]], now: datetime) -> tuple[list[EventSignal], list[SetAside]]:
+    def reread(self, items: list[tuple[str, dict[str, Any]]],
+               now: datetime) -> tuple[list[EventSignal], list[SetAside]]:
         """Events set aside by an older SkyTwin, read again from what was kept (an invite's clashes
         are asked of Google afresh)."""
         set_aside: list[SetAside] = []
@@ -172,7 +173,8 @@ def read_event(item: Any) -> EventSignal | SetAside:
         data = item if isinstance(item, dict) else {}
         organizer = data.get("organizer")
         sender = organizer.get("email") if isinstance(organizer, dict) else None
-        event_id = data.get("id") if isinstance(data.get("id"), str) else f"event:{repr(item)[:40]}"
+        given = data.get("id")
+        event_id = given if isinstance(given, str) else f"event:{repr(item)[:40]}"
         summary = data.get("summary")
         return SetAside(Connector.CALENDAR, event_id, f"the event could not be read ({type(exc).__name__})",
                         subject=storable(summary)[:300] if isinstance(summary, str) else "",

@@ -221,8 +221,8 @@ def sender(header: str) -> tuple[str, str]:
             return _as_name(header) if found else "", ""
         except (RecursionError, ValueError, IndexError):
             pass
-    found = _ADDRESS.findall(header[:ADDRESS_HEADER_LIMIT * 4])
-    return ("", found[0].lower()) if len(found) == 1 else (_as_name(header), "")
+    addresses: list[str] = _ADDRESS.findall(header[:ADDRESS_HEADER_LIMIT * 4])
+    return ("", addresses[0].lower()) if len(addresses) == 1 else (_as_name(header), "")
 
 
 def _is_address(text: str) -> bool:

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Mapping
 from typing import Any
 
 import google.auth.exceptions
 import requests
-from google.auth.transport.requests import AuthorizedSession, Request
+from google.auth.transport.requests import AuthorizedSession, Request, _Response
 from google.oauth2.credentials import Credentials
 
 from skytwin_desktop.connectors.failures import (
@@ -36,10 +37,12 @@ class TimedRequest(Request):
         self.timeout = timeout
         self.last_status: int | None = None
 
-    def __call__(self, url, method="GET", body=None, headers=None, timeout=None, **kwargs):
+    def __call__(self, url: str, method: str = "GET", body: bytes | None = None,
+                 headers: Mapping[str, str] | None = None, timeout: float | tuple[float, float] | None = None,
+                 **kwargs: Any) -> _Response:
         self.last_status = None
-        response = super().__call__(url, method=method, body=body, headers=headers,
-                                    timeout=timeout or self.timeout, **kwargs)
+        response: _Response = super().__call__(  # type: ignore[no-untyped-call]  # google-auth's has no annotations
+            url, method=method, body=body, headers=headers, timeout=timeout or self.timeout, **kwargs)
         self.last_status = response.status
         return response
 
@@ -103,7 +106,7 @@ def _json_or_text(response: requests.Response) -> Any:
         return response.text[:200]
 
 
-def _caused_by(exc: BaseException, kind: type[BaseException]) -> bool:
+def _caused_by(exc: BaseException | None, kind: type[BaseException]) -> bool:
     """Whether `kind` is among what `exc` wraps (google-auth wraps the transport's own errors)."""
     seen: set[int] = set()
     while exc is not None and id(exc) not in seen:

@@ -137,7 +137,7 @@ def _duration(seconds: int) -> str:
 
 
 class _QuietHandler(wsgiref.simple_server.WSGIRequestHandler):
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the stdlib's name
+    def log_message(self, format: str, *args: Any) -> None:
         """The request line carries the sign-in code: never print it."""
 
 
@@ -167,7 +167,7 @@ def sign_in(connector: Connector, client: ClientSecrets, endpoints: GoogleEndpoi
         has_browser = True
     except webbrowser.Error:
         has_browser = False
-    title = Connector(connector).title
+    title = Connector(connector).display_name
     callback = _Callback(flow, title)
     server = wsgiref.simple_server.make_server("127.0.0.1", 0, callback, handler_class=_QuietHandler)
     try:
@@ -192,7 +192,7 @@ def sign_in(connector: Connector, client: ClientSecrets, endpoints: GoogleEndpoi
         server.server_close()
     if isinstance(callback.outcome, SignInError):
         raise callback.outcome
-    credentials = flow.credentials
+    credentials: Credentials = flow.credentials
     if not credentials.refresh_token:
         raise SignInError(f"Google did not grant lasting access to {title}; try connecting again.")
     return credentials

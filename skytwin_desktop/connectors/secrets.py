@@ -9,7 +9,8 @@ a message that says how to fix it.
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import TYPE_CHECKING, TypeVar
 
 from skytwin_desktop.domain import Connector
 from skytwin_desktop.errors import SkytwinError
@@ -19,6 +20,7 @@ if TYPE_CHECKING:
 
 SERVICE = "skytwin-desktop"
 log = logging.getLogger(__name__)
+_T = TypeVar("_T")
 _FIX = ("Unlock or install your desktop's keyring (GNOME Keyring, KWallet, macOS Keychain, Windows Credential "
         "Manager), or choose one with PYTHON_KEYRING_BACKEND.")
 
@@ -88,13 +90,14 @@ class TokenStore:
             raise
 
     @staticmethod
-    def _call(verb: str, method, *args):
+    def _call(verb: str, method: Callable[..., _T], *args: str) -> _T:
         import keyring.errors
 
         try:
             return method(*args)
         except keyring.errors.KeyringLocked:
-            raise KeyringLocked(f"The keyring is locked, so SkyTwin cannot {verb} your Google sign-in. {_FIX}") from None
+            raise KeyringLocked(
+                f"The keyring is locked, so SkyTwin cannot {verb} your Google sign-in. {_FIX}") from None
         except keyring.errors.PasswordDeleteError as exc:
             raise KeyringUnavailable("nothing to remove") from exc
         except (keyring.errors.KeyringError, OSError) as exc:

@@ -12,9 +12,9 @@ import logging
 import random
 import threading
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from skytwin_desktop import breaker
 from skytwin_desktop.clock import Clock
@@ -30,7 +30,7 @@ from skytwin_desktop.connectors.secrets import (
 )
 from skytwin_desktop.domain import Connector, HealthStatus, ReadProblem, SetAsideStage
 from skytwin_desktop.outcomes import PollOutcome, PollReport
-from skytwin_desktop.signals import PollResult
+from skytwin_desktop.signals import PollResult, Signal
 from skytwin_desktop.store import connectors as store
 from skytwin_desktop.store.database import Sessions
 from skytwin_desktop.store.health import health_by_connector, record_health
@@ -103,8 +103,8 @@ class ConnectorService:
             if status is HealthStatus.DISABLED:
                 return PollReport(connector, PollOutcome.NOT_CONNECTED)
             if status is HealthStatus.NEEDS_REAUTH:
-                return PollReport(connector, PollOutcome.NEEDS_REAUTH, error_code=health.error_code,
-                                  detail=f"{connector.title} needs reconnecting")
+                return PollReport(connector, PollOutcome.NEEDS_REAUTH, error_code=health.error_code if health else None,
+                                  detail=f"{connector.display_name} needs reconnecting")
             state = store.load_breaker(session, self.user_id, connector, forced_open=False)
             if not state.allows(now):
                 return PollReport(connector, PollOutcome.BACKING_OFF, detail=f"retrying after {state.open_until}")
@@ -125,11 +125,11 @@ class ConnectorService:
             return self._failed(connector, state, exc.failure, str(exc))
         except Cancelled:
             return PollReport(connector, PollOutcome.CANCELLED, detail="the app is quitting")
-        except Exception as exc:  # a fault of ours on an answer we did not foresee: shown, retried, never fatal
-            log.warning("%s could not be read (%s); the first frames:\n%s", connector.title, type(exc).__name__,
+        except Exception as exc:  # noqa: BLE001 - a fault of ours on an answer we did not foresee: shown, retried, never fatal
+            log.warning("%s could not be read (%s); the first frames:\n%s", connector.display_name, type(exc).__name__,
                         "".join(traceback.format_exception(exc, limit=6)).strip())
             return self._failed(connector, state, Failure(False, "internal_error"),
-                                f"SkyTwin could not read {connector.title} ({type(exc).__name__}); "
+                                f"SkyTwin could not read {connector.display_name} ({type(exc).__name__}); "
                                 "details are in the log")
         with self._sessions.write() as session:
             forget_set_aside(session, [row.id for row in again])
@@ -140,12 +140,14 @@ class ConnectorService:
             store.save_breaker(session, self.user_id, connector, breaker.closed())
             if result.account and not store.get_account(session, self.user_id, connector):
                 store.set_account(session, self.user_id, connector, result.account, now)
-        log.info("%s poll: %d new signal(s)%s", connector.title, count, " (first sync)" if result.bootstrapped else "")
+        log.info("%s poll: %d new signal(s)%s", connector.display_name, count,
+                 " (first sync)" if result.bootstrapped else "")
         return PollReport(connector, PollOutcome.OK, signals=count)
 
     def _read(self, connector: Connector, http: GoogleHttp, cursor: str | None, now: datetime,
-              again: list[tuple[str, dict]]) -> PollResult:
+              again: list[tuple[str, dict[str, Any]]]) -> PollResult:
         """The poll, plus the items an older SkyTwin set aside, read again."""
+        signals: Sequence[Signal]
         if connector is Connector.GMAIL:
             result = GmailReader(http, self.endpoints.gmail).poll(cursor)
             signals, kept = GmailReader.reread(again)
@@ -174,9 +176,10 @@ class ConnectorService:
                                      retry_at=after.open_until or now + self.interval)
         if failure.permanent:
             self._drop(connector)
-            log.warning("%s needs reconnecting (%s); polling stops until then", connector.title, failure.error_code)
+            log.warning("%s needs reconnecting (%s); polling stops until then", connector.display_name,
+                        failure.error_code)
             return PollReport(connector, PollOutcome.PERMANENT_FAILURE, error_code=failure.error_code, detail=detail)
-        log.warning("%s poll failed for now (%s): %s", connector.title, failure.error_code, detail)
+        log.warning("%s poll failed for now (%s): %s", connector.display_name, failure.error_code, detail)
         return PollReport(connector, PollOutcome.TRANSIENT_FAILURE, error_code=failure.error_code, detail=detail)
 
     def _http_for(self, connector: Connector) -> GoogleHttp:
@@ -206,9 +209,10 @@ class ConnectorService:
                 health = health_by_connector(session, self.user_id).get(connector)
             status = HealthStatus(health.status) if health else HealthStatus.DISABLED
             if status is not HealthStatus.CONNECTED:
-                code = "not_connected" if status is HealthStatus.DISABLED else (health.error_code or "needs_reauth")
-                raise ConnectorFailure(Failure(True, code), f"{connector.title} is not connected"
-                                       if status is HealthStatus.DISABLED else f"{connector.title} needs reconnecting")
+                if health is None or status is HealthStatus.DISABLED:
+                    raise ConnectorFailure(Failure(True, "not_connected"), f"{connector.display_name} is not connected")
+                raise ConnectorFailure(Failure(True, health.error_code or "needs_reauth"),
+                                       f"{connector.display_name} needs reconnecting")
             try:
                 return work(self._http_for(connector))
             except KeyringUnavailable as exc:  # the keyring may unlock later: try again then
@@ -236,7 +240,7 @@ class ConnectorService:
         `cancel`: see `oauth.sign_in`."""
         connector = Connector(connector)
         client = self._client()
-        self.tokens.backend  # fail before the browser opens if there is nowhere to keep the token
+        _ = self.tokens.backend  # fail before the browser opens if there is nowhere to keep the token
         kwargs = {"timeout": self._sign_in_timeout} if self._sign_in_timeout else {}
         credentials = sign_in(connector, client, self.endpoints, tell=tell or log.info, waiting=waiting,
                               cancel=cancel, **kwargs)
@@ -251,7 +255,7 @@ class ConnectorService:
                 account = self._account(connector, http, now)
             except ConnectorFailure as exc:
                 account = None
-                log.warning("Could not read the %s account after signing in (%s)", connector.title, exc)
+                log.warning("Could not read the %s account after signing in (%s)", connector.display_name, exc)
             with self._sessions.write() as session:
                 previous = store.get_account(session, self.user_id, connector)
                 if account and previous and previous != account:
@@ -261,10 +265,10 @@ class ConnectorService:
                 record_health(session, self.user_id, connector, HealthStatus.CONNECTED, at=now)
                 store.record_reading(session, self.user_id, connector, at=now)
                 store.save_breaker(session, self.user_id, connector, breaker.closed())
-            log.info("%s connected", connector.title)
+            log.info("%s connected", connector.display_name)
             return self._poll(connector)
 
-    def _account(self, connector: Connector, http: GoogleHttp, now) -> str | None:
+    def _account(self, connector: Connector, http: GoogleHttp, now: datetime) -> str | None:
         if connector is Connector.GMAIL:
             return GmailReader(http, self.endpoints.gmail).account()
         return CalendarReader(http, self.endpoints.calendar).account(now)
@@ -294,14 +298,14 @@ class ConnectorService:
                 store.forget_account(session, self.user_id, connector)
                 store.forget_reading(session, self.user_id, connector)
         if revoked:
-            return f"{connector.title} disconnected; access revoked at Google."
+            return f"{connector.display_name} disconnected; access revoked at Google."
         if sharing:
-            return (f"{connector.title} disconnected on this computer. Access was not revoked at Google because "
-                    f"{' and '.join(c.title for c in sharing)} uses the same account.")
+            return (f"{connector.display_name} disconnected on this computer. Access was not revoked at Google because "
+                    f"{' and '.join(c.display_name for c in sharing)} uses the same account.")
         if revoked is False:
-            return (f"{connector.title} disconnected on this computer, but Google could not be asked to revoke "
+            return (f"{connector.display_name} disconnected on this computer, but Google could not be asked to revoke "
                     f"SkyTwin's access; remove it yourself at {GOOGLE_PERMISSIONS}.")
-        return f"{connector.title} disconnected on this computer."
+        return f"{connector.display_name} disconnected on this computer."
 
     def forget_all(self) -> None:
         """For "delete all my data": revoke what Google will revoke, and empty the keyring entries."""

@@ -190,10 +190,7 @@ class Rule:
             matches = tests[0]
         else:
             def matches(action: ProposedAction, risk: RiskAssessment) -> bool:
-                for test in tests:
-                    if not test(action, risk):
-                        return False
-                return True
+                return all(test(action, risk) for test in tests)
         object.__setattr__(self, "matches", matches)
 
     @classmethod

@@ -50,7 +50,8 @@ def answer_conflict(signal: EventSignal, settings: ProposerSettings) -> Proposal
         return None
     clashes = f"{len(signal.conflicts)} other event{'s' if len(signal.conflicts) > 1 else ''}"
     if matches(signal.organizer, settings.trusted_contacts):
-        return make(ActionKind.TENTATIVE_ACCEPT, Connector.CALENDAR, signal.event_id, target=_describe(signal, settings),
+        return make(ActionKind.TENTATIVE_ACCEPT, Connector.CALENDAR, signal.event_id,
+                    target=_describe(signal, settings),
                     explanation=f"{signal.organizer} is a trusted contact, but this clashes with {clashes}. "
                                 "Answering 'maybe' holds the slot until you choose.",
                     domain=_domain(signal), reversible=True, provenance=Provenance.TRUSTED_CONTEXT,

@@ -8,6 +8,7 @@ import os
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.dialects.sqlite import insert
@@ -35,7 +36,7 @@ LEASE = timedelta(minutes=2)
 class InboxItem:
     connector_name: str
     signal_id: str
-    payload: dict
+    payload: dict[str, Any]
 
 
 def take_inbox(session: Session, user_id: int, limit: int) -> list[InboxItem] | None:
@@ -170,4 +171,5 @@ def own_addresses(session: Session, user_id: int) -> list[str]:
 
 
 def inbox_count(session: Session, user_id: int) -> int:
-    return session.scalar(select(func.count()).select_from(SignalInboxRow).where(SignalInboxRow.user_id == user_id)) or 0
+    query = select(func.count()).select_from(SignalInboxRow).where(SignalInboxRow.user_id == user_id)
+    return session.scalar(query) or 0

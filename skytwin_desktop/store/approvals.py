@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.dialects.sqlite import insert
@@ -10,12 +11,13 @@ from sqlalchemy.orm import Session
 
 from skytwin_desktop.domain import ApprovalStatus, Confirmation, Urgency
 from skytwin_desktop.policy import Decision, ProposedAction, RiskAssessment
-from skytwin_desktop.policy.approvals import expires_at
+from skytwin_desktop.policy.confirmation import expires_at
+from skytwin_desktop.store.database import rows_changed
 from skytwin_desktop.store.models import Approval, table
 
 
 def _row(user_id: int, action: ProposedAction, risk: RiskAssessment, decision: Decision, urgency: Urgency,
-         now: datetime) -> dict:
+         now: datetime) -> dict[str, Any]:
     return {
         "user_id": user_id,
         "action_key": action.key,
@@ -66,12 +68,10 @@ def stored_action(row: Approval) -> tuple[ProposedAction, RiskAssessment]:
 
 def expire_due(session: Session, user_id: int, now: datetime) -> int:
     """Mark every unanswered approval past its time as expired. Expiry never executes anything."""
-    result = session.execute(
-        update(Approval)
-        .where(Approval.user_id == user_id, Approval.status == ApprovalStatus.PENDING.value, Approval.expires_at <= now)
-        .values(status=ApprovalStatus.EXPIRED.value, resolved_at=now)
-    )
-    return result.rowcount or 0
+    return rows_changed(session, update(Approval)
+                        .where(Approval.user_id == user_id, Approval.status == ApprovalStatus.PENDING.value,
+                               Approval.expires_at <= now)
+                        .values(status=ApprovalStatus.EXPIRED.value, resolved_at=now))
 
 
 def pending(session: Session, user_id: int, now: datetime) -> list[Approval]:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import delete
 from sqlalchemy.dialects.sqlite import insert
@@ -29,7 +31,7 @@ def get_cursor(session: Session, user_id: int, connector: Connector) -> str | No
     return row.cursor if row else None
 
 
-def add_to_inbox(session: Session, user_id: int, items: list[tuple[Connector, str, dict]]) -> None:
+def add_to_inbox(session: Session, user_id: int, items: list[tuple[Connector, str, dict[str, Any]]]) -> None:
     """(connector, signal id, signal JSON) into the inbox; a signal already there is replaced."""
     for connector, signal_id, payload in items:
         statement = insert(SignalInboxRow).values(user_id=user_id, connector_name=Connector(connector).value,
@@ -40,7 +42,7 @@ def add_to_inbox(session: Session, user_id: int, items: list[tuple[Connector, st
         ))
 
 
-def save_poll(session: Session, user_id: int, connector: Connector, signals: list[Signal], cursor: str) -> int:
+def save_poll(session: Session, user_id: int, connector: Connector, signals: Sequence[Signal], cursor: str) -> int:
     """Record a poll's signals and then move the cursor, in the caller's one transaction."""
     name = Connector(connector).value
     add_to_inbox(session, user_id, [(connector, signal.signal_id, signal_to_json(signal)) for signal in signals])

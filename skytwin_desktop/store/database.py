@@ -8,9 +8,11 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy.engine import CursorResult, ExceptionContext
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import QueuePool
+from sqlalchemy.sql.expression import Executable
 
 from skytwin_desktop.errors import (
     DatabaseBusyError,
@@ -52,7 +54,7 @@ def make_engine(path: Path) -> Engine:
     engine = create_engine("sqlite+pysqlite://", creator=_open, poolclass=QueuePool)
 
     @event.listens_for(engine, "connect")
-    def _configure(dbapi_connection, _record) -> None:
+    def _configure(dbapi_connection: sqlite3.Connection, _record: object) -> None:
         dbapi_connection.isolation_level = None  # we issue BEGIN ourselves (see below)
         cursor = dbapi_connection.cursor()
         try:
@@ -66,14 +68,14 @@ def make_engine(path: Path) -> Engine:
             cursor.close()
 
     @event.listens_for(engine, "begin")
-    def _begin(connection) -> None:
+    def _begin(connection: Connection) -> None:
         if _identity(path) != identity:
             raise _gone(path)
         read = connection.get_execution_options().get(_READ, False)
         connection.exec_driver_sql("BEGIN" if read else "BEGIN IMMEDIATE")
 
     @event.listens_for(engine, "handle_error")
-    def _translate(context) -> None:
+    def _translate(context: ExceptionContext) -> None:
         original = context.original_exception
         if isinstance(original, sqlite3.OperationalError):
             said = _in_words(original, path)
@@ -146,7 +148,16 @@ class Sessions:
         return self._read.begin()
 
 
+def rows_changed(session: Session, statement: Executable) -> int:
+    """Run an UPDATE or DELETE in the session's transaction; how many rows it changed."""
+    result = session.execute(statement)
+    assert isinstance(result, CursorResult)
+    return result.rowcount or 0
+
+
 def driver_connection(session: Session) -> sqlite3.Connection:
     """The session's own `sqlite3` connection, inside its transaction: for reads written in plain
     SQL (`store.status`), which the light path runs on a connection of its own."""
-    return session.connection().connection.driver_connection
+    connection = session.connection().connection.driver_connection
+    assert isinstance(connection, sqlite3.Connection)
+    return connection

@@ -107,7 +107,7 @@ def _create(database: Path, config: AlembicConfig) -> None:
         _upgrade(engine, config)
         raw = engine.raw_connection()  # outside a transaction: everything into the file itself,
         try:  # so that it can be renamed alone
-            raw.driver_connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            raw.cursor().execute("PRAGMA wal_checkpoint(TRUNCATE)")
         finally:
             raw.close()
     finally:

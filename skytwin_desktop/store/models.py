@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import cast
+from typing import Any, cast
 
 from sqlalchemy import (
     JSON,
@@ -205,7 +205,7 @@ class Approval(Base):
     """Stable key of the action (signal + kind), so one action is never queued twice."""
     action_kind: Mapped[str] = mapped_column(String(64))
     target: Mapped[str] = mapped_column(String(500))
-    action: Mapped[dict] = mapped_column(JSON, default=dict)
+    action: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     """The whole proposed action, kept so approving can re-check it against current policy."""
     status: Mapped[str] = mapped_column(
         String(16), default=ApprovalStatus.PENDING.value, server_default=ApprovalStatus.PENDING.value
@@ -262,7 +262,7 @@ class PolicyRuleRow(Base):
     user_id: Mapped[int] = mapped_column(user_fk(), index=True)
     name: Mapped[str] = mapped_column(String(200), default="", server_default=text("''"))
     priority: Mapped[int] = mapped_column(Integer, default=100, server_default="100")
-    conditions: Mapped[list[dict]] = mapped_column(JSON)
+    conditions: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
     effect: Mapped[str] = mapped_column(String(20))
     enabled: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, server_default=DB_NOW)
@@ -363,7 +363,7 @@ class SetAsideItem(Base):
     subject: Mapped[str] = mapped_column(String(300), default="", server_default=text("''"))
     sender: Mapped[str] = mapped_column(String(320), default="", server_default=text("''"))
     reason: Mapped[str] = mapped_column(String(500))
-    payload: Mapped[dict] = mapped_column(JSON, default=dict)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     """What was received (Google's item, or the signal), to try again without asking Google."""
     app_version: Mapped[str] = mapped_column(String(32))
     """The SkyTwin that set it aside; a newer one tries it again."""
@@ -380,7 +380,7 @@ class SignalInboxRow(Base):
     user_id: Mapped[int] = mapped_column(user_fk(), primary_key=True)
     connector_name: Mapped[str] = mapped_column(String(32), primary_key=True)
     signal_id: Mapped[str] = mapped_column(String(255), primary_key=True)
-    payload: Mapped[dict] = mapped_column(JSON)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, server_default=DB_NOW)
 
 
@@ -400,7 +400,7 @@ class ActionRecord(Base):
     action_key: Mapped[str] = mapped_column(String(255))
     action_kind: Mapped[str] = mapped_column(String(64))
     target: Mapped[str] = mapped_column(String(500))
-    action: Mapped[dict] = mapped_column(JSON)
+    action: Mapped[dict[str, Any]] = mapped_column(JSON)
     """The proposed action and its risk, as the approvals queue keeps them."""
     state: Mapped[str] = mapped_column(String(16))
     decision_id: Mapped[int | None] = mapped_column(Integer)

@@ -136,7 +136,8 @@ def set_tier(session: Session, user_id: int, tier: TrustTier | str, *, reason: s
     session.add(TierChangeRow(user_id=user_id, at=now, old_tier=old.value, new_tier=new.value, reason=reason,
                               by_person=by_person))
     session.flush()
-    log.info("Trust tier %s -> %s (%s; %s)", old.value, new.value, reason, "by the person" if by_person else "automatic")
+    log.info("Trust tier %s -> %s (%s; %s)", old.value, new.value, reason,
+             "by the person" if by_person else "automatic")
     return TierChange(old, new, reason)
 
 

@@ -12,6 +12,7 @@ from sqlalchemy import delete, func
 from sqlalchemy.orm import Session
 
 from skytwin_desktop.domain import ActionState, ApprovalStatus
+from skytwin_desktop.store.database import rows_changed
 from skytwin_desktop.store.models import ActionRecord, Approval, DecisionLogEntry, ProcessedSignal
 from skytwin_desktop.store.users import load_settings
 
@@ -38,4 +39,4 @@ def forget_old_history(session: Session, user_id: int, now: datetime) -> dict[st
         "processed_signals": delete(ProcessedSignal).where(
             ProcessedSignal.user_id == user_id, ProcessedSignal.processed_at < min(cutoff, now - LEDGER_FLOOR)),
     }
-    return {table: session.execute(statement).rowcount or 0 for table, statement in statements.items()}
+    return {table: rows_changed(session, statement) for table, statement in statements.items()}

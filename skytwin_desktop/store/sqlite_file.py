@@ -74,7 +74,7 @@ def inspect_file(path: Path) -> FileInspection:
         raise _damaged(path, problems[0])
     if not tables - {"alembic_version"}:
         return FileInspection(exists=True)
-    if stamp is None or not CORE_TABLES <= tables:
+    if stamp is None or not tables >= CORE_TABLES:
         raise ForeignDatabaseError(
             f"The file {path} is an SQLite database of another program, not SkyTwin's; it was left untouched."
         )
@@ -179,7 +179,7 @@ def backup_database(source: Path, destination: Path) -> None:
         finally:
             dst.close()
             src.close()
-        if problems != ["ok"] or not CORE_TABLES <= tables:
+        if problems != ["ok"] or not tables >= CORE_TABLES:
             raise StoreError(f"The backup of {source} before migrating could not be checked "
                              f"({_one_line(problems[0]) if problems != ['ok'] else 'tables missing'}); "
                              "nothing was migrated.")

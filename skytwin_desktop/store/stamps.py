@@ -8,6 +8,7 @@ correctly. Plain functions (no SQLAlchemy), so a light read can use them too.
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import overload
 
 TIMESTAMP_FORMAT_SQL = "%Y-%m-%d %H:%M:%f"
 
@@ -21,6 +22,10 @@ def to_text(value: datetime) -> str:
             f"{v.hour:02d}:{v.minute:02d}:{v.second:02d}.{v.microsecond // 1000:03d}")
 
 
+@overload
+def from_text(value: str) -> datetime: ...
+@overload
+def from_text(value: str | None) -> datetime | None: ...
 def from_text(value: str | None) -> datetime | None:
     """Timezone-aware UTC, or None."""
     if value is None:

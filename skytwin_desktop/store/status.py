@@ -12,6 +12,7 @@ import os
 import sqlite3
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from skytwin_desktop.domain import ApprovalStatus, Connector, HealthStatus, ReadProblem
 from skytwin_desktop.errors import StoreError
@@ -80,7 +81,8 @@ def peek(database: Path, *, operator_paused: bool, now: datetime) -> StatusRepor
         return None
 
 
-def _connector_state(health: tuple | None, reading: tuple | None, set_aside: int) -> ConnectorState:
+def _connector_state(health: tuple[Any, ...] | None, reading: tuple[Any, ...] | None,
+                     set_aside: int) -> ConnectorState:
     """A connector never set up reads as `disabled`; its reading problem counts only while connected."""
     if health is None:
         return ConnectorState(status=HealthStatus.DISABLED, set_aside=set_aside)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import String, text
+from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 
 from skytwin_desktop.store.stamps import TIMESTAMP_FORMAT_SQL, from_text, to_text
@@ -20,8 +21,8 @@ class UTCDateTime(TypeDecorator[datetime]):
     impl = String(23)
     cache_ok = True
 
-    def process_bind_param(self, value: datetime | None, dialect) -> str | None:
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> str | None:
         return None if value is None else to_text(value)
 
-    def process_result_value(self, value: str | None, dialect) -> datetime | None:
+    def process_result_value(self, value: str | None, dialect: Dialect) -> datetime | None:
         return from_text(value)

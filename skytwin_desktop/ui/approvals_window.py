@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QInputDialog,
@@ -31,7 +32,7 @@ from skytwin_desktop.domain import Confirmation, Urgency
 from skytwin_desktop.errors import SkytwinError
 from skytwin_desktop.intents import ActivityItem, PendingItem
 from skytwin_desktop.ui.background import Background
-from skytwin_desktop.ui.labels import text_label
+from skytwin_desktop.ui.widgets import W, named, text_label
 
 
 class ApprovalsSource(Protocol):
@@ -79,7 +80,7 @@ class ItemCard(QWidget):
         row.addWidget(label, 1)
         buttons = QVBoxLayout()
         for name, title, act in (("card-approve", "Approve", approve), ("card-reject", "Reject…", reject)):
-            button = QPushButton(title, objectName=name)
+            button = named(QPushButton(title), name)
             button.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # the keyboard uses the row under the list
             button.clicked.connect(act)
             buttons.addWidget(button)
@@ -88,21 +89,27 @@ class ItemCard(QWidget):
 
     @property
     def label(self) -> QLabel:
-        return self.findChild(QLabel, "card-text")
+        return self._child(QLabel, "card-text")
 
     @property
     def approve(self) -> QPushButton:
-        return self.findChild(QPushButton, "card-approve")
+        return self._child(QPushButton, "card-approve")
 
     @property
     def reject(self) -> QPushButton:
-        return self.findChild(QPushButton, "card-reject")
+        return self._child(QPushButton, "card-reject")
+
+    def _child(self, kind: type[W], name: str) -> W:
+        found = self.findChild(kind, name)
+        if found is None:
+            raise LookupError(f"an approval card without its {name}")
+        return found
 
 
 class PendingList(QListWidget):
     """A list whose items are cards: each re-measured when the width changes, so none is cut."""
 
-    def resizeEvent(self, event) -> None:
+    def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
         self.fit_items()
 
@@ -120,7 +127,7 @@ def _page(list_name: str, message_name: str, *buttons: QPushButton,
     """A tab: a list, its buttons in a row, and a line for what came of pressing them."""
     page = QWidget()
     box = QVBoxLayout(page)
-    view = view_class(objectName=list_name)
+    view = named(view_class(), list_name)
     view.setWordWrap(True)
     view.setResizeMode(QListView.ResizeMode.Adjust)  # re-wrap on resize: no item is cut mid-line
     view.setAlternatingRowColors(True)
@@ -192,11 +199,11 @@ class ApprovalsWindow(QWidget):
         layout = QVBoxLayout(self)
         self.tabs = QTabWidget()
         layout.addWidget(self.tabs)
-        self.approve_button = QPushButton("&Approve", objectName="approve")
-        self.reject_button = QPushButton("&Reject…", objectName="reject")
+        self.approve_button = named(QPushButton("&Approve"), "approve")
+        self.reject_button = named(QPushButton("&Reject…"), "reject")
         pending_tab, self.pending, self.message = _page("pending", "message", self.approve_button,
                                                         self.reject_button, view_class=PendingList)
-        self.undo_button = QPushButton("&Undo", objectName="undo")
+        self.undo_button = named(QPushButton("&Undo"), "undo")
         self.undo_button.setToolTip("Reverse what the twin did (un-archive, remove the label, reset the answer)")
         activity_tab, self.activity, self.activity_message = _page("activity", "activity-message", self.undo_button)
         self.tabs.addTab(pending_tab, "&Waiting for you")
@@ -218,7 +225,8 @@ class ApprovalsWindow(QWidget):
 
     def pending_text(self, row: int) -> str:
         """What the item in `row` says (its card's words, also what a screen reader reads)."""
-        return self.pending.item(row).data(Qt.ItemDataRole.AccessibleTextRole)
+        text: str = self.pending.item(row).data(Qt.ItemDataRole.AccessibleTextRole)
+        return text
 
     def _card(self, item: PendingItem, text: str) -> ItemCard:
         item_id = item.id
@@ -262,7 +270,8 @@ class ApprovalsWindow(QWidget):
         self._enable()
 
     def selected(self) -> PendingItem | None:
-        return _current(self.pending)
+        item: PendingItem | None = _current(self.pending)
+        return item
 
     def confirm_twice(self, item: PendingItem) -> bool:
         """Dual confirmation asks a second, separate question (tests answer it)."""

@@ -26,7 +26,7 @@ class Background(QObject):
         def target() -> None:
             try:
                 result, callback = work(), done
-            except Exception as exc:  # shown to the person in words; the log keeps the details
+            except Exception as exc:  # noqa: BLE001 - shown to the person in words; the log keeps the details
                 log.warning("%s failed: %s", name, exc)
                 result, callback = str(exc) or type(exc).__name__, failed or done
             self._finished.emit(callback, result)

@@ -14,9 +14,11 @@ import queue
 import threading
 from collections.abc import Callable
 from html import escape
+from typing import Any
+
+from skytwin_desktop.domain import APP_TITLE
 
 log = logging.getLogger(__name__)
-APP_NAME = "SkyTwin Desktop"
 RECONNECT = "reconnect"
 OPEN_APPROVALS = "open-approvals"
 _PATH = "/org/freedesktop/Notifications"
@@ -42,7 +44,7 @@ class DBusNotifier:
         """Whether the server reads bodies as markup (dunst, GNOME, KDE do): then a subject's `<`
         and `&` are escaped, so mail text is shown as written and never as links or formatting."""
         self._on_action, self._on_closed = on_action, on_closed
-        self._signals: queue.Queue = queue.Queue()
+        self._signals: queue.Queue[Any] = queue.Queue()
         rule = MatchRule(type="signal", interface=_NAME, path=_PATH)
         self._filter = self._router.filter(rule, queue=self._signals)
         # Servers that broadcast their signals instead reach us through this match.
@@ -51,11 +53,11 @@ class DBusNotifier:
         self._listener.start()
 
     @classmethod
-    def connect(cls, on_action, on_closed) -> DBusNotifier | None:
+    def connect(cls, on_action: Callable[[str, str], None], on_closed: Callable[[str], None]) -> DBusNotifier | None:
         """A notifier, or None when there is no session bus or notification service."""
         try:
             notifier = cls(on_action, on_closed)
-        except Exception as exc:  # no bus, no jeepney: fall back quietly
+        except Exception as exc:  # noqa: BLE001 - no bus, no jeepney: fall back quietly
             log.info("No desktop notification service (%s); using the tray's own messages", type(exc).__name__)
             return None
         try:
@@ -63,12 +65,12 @@ class DBusNotifier:
             (capabilities,) = notifier._call("GetCapabilities", "", ())
             notifier._markup = "body-markup" in capabilities
             return notifier
-        except Exception as exc:  # no notification service on the bus
+        except Exception as exc:  # noqa: BLE001 - no notification service on the bus
             log.info("No desktop notification service (%s); using the tray's own messages", type(exc).__name__)
             notifier._stop_listening()
             return None
 
-    def _call(self, method: str, signature: str, body: tuple):
+    def _call(self, method: str, signature: str, body: tuple[Any, ...]) -> Any:
         from jeepney import new_method_call
         from jeepney.wrappers import unwrap_msg
 
@@ -91,7 +93,7 @@ class DBusNotifier:
             hints["resident"] = ("b", True)
         icon = "dialog-warning" if persistent else "dialog-information"
         (server_id,) = self._call("Notify", "susssasa{sv}i",
-                                  (APP_NAME, self._ids.get(tag, 0), icon, summary, body, flat, hints,
+                                  (APP_TITLE, self._ids.get(tag, 0), icon, summary, body, flat, hints,
                                    0 if persistent else -1))
         self._ids[tag] = server_id
 
@@ -105,7 +107,7 @@ class DBusNotifier:
         for tag in list(self._ids):
             try:
                 self.close(tag)
-            except Exception as exc:
+            except Exception as exc:  # noqa: BLE001 - the bus may fail in any way at exit; logged
                 log.info("Could not close a notification at exit (%s)", type(exc).__name__)
         self._stop_listening()
 

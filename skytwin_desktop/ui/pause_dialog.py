@@ -5,6 +5,7 @@ resumes) with one press. From the tray that is two clicks: "Pause now…", then 
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -12,12 +13,13 @@ from PySide6.QtWidgets import (
     QPlainTextEdit,
     QPushButton,
     QVBoxLayout,
+    QWidget,
 )
 
 from skytwin_desktop import words
 from skytwin_desktop.domain import PAUSE_REASON_MAX
 from skytwin_desktop.status import StatusReport
-from skytwin_desktop.ui.labels import text_label
+from skytwin_desktop.ui.widgets import named, text_label
 
 PAUSE_QUESTION = "Pause your twin? Every action will go to Approvals for you to review."
 RESUME_QUESTION = "Resume? Your twin will act on signals again."
@@ -29,7 +31,7 @@ class PauseDialog(QDialog):
     pause_requested = Signal(str)
     resume_requested = Signal()
 
-    def __init__(self, report: StatusReport, parent=None) -> None:
+    def __init__(self, report: StatusReport, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Pause SkyTwin")
         self.setObjectName("pause-dialog")
@@ -44,7 +46,7 @@ class PauseDialog(QDialog):
             line.setWordWrap(True)
             layout.addWidget(line)
         self.reason_label = QLabel(f"&Reason (optional, up to {PAUSE_REASON_MAX} characters):")
-        self.reason = QPlainTextEdit(objectName="reason")
+        self.reason = named(QPlainTextEdit(), "reason")
         self.reason.setTabChangesFocus(True)
         self.reason.setFixedHeight(70)
         self.reason_label.setBuddy(self.reason)
@@ -54,7 +56,7 @@ class PauseDialog(QDialog):
         layout.addWidget(self.reason)
         layout.addWidget(self.counter)
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
-        self.toggle = QPushButton(objectName="toggle")
+        self.toggle = named(QPushButton(), "toggle")
         self.toggle.setDefault(True)
         self.buttons.addButton(self.toggle, QDialogButtonBox.ButtonRole.AcceptRole)
         self.buttons.rejected.connect(self.reject)  # Escape cancels too
@@ -97,7 +99,7 @@ class PauseDialog(QDialog):
             self.pause_requested.emit(self.reason.toPlainText().strip())
         self.accept()
 
-    def keyPressEvent(self, event) -> None:  # noqa: N802 - Qt's name
+    def keyPressEvent(self, event: QKeyEvent) -> None:
         if event.key() == Qt.Key.Key_Escape:
             self.reject()
             return

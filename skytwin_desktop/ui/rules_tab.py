@@ -3,6 +3,7 @@ delete and reorder. A rule the evaluator could not use is refused here, in words
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, Protocol
 
 from PySide6.QtWidgets import (
@@ -22,7 +23,7 @@ from PySide6.QtWidgets import (
 
 from skytwin_desktop import words
 from skytwin_desktop.policy.rules import FIELDS, Operator
-from skytwin_desktop.ui.labels import text_label
+from skytwin_desktop.ui.widgets import named, text_label
 
 EFFECT_LABELS = words.EFFECT
 _LIST_OPERATORS = {Operator.IN.value, Operator.NOT_IN.value}
@@ -48,15 +49,15 @@ class ConditionRow(QWidget):
         super().__init__()
         row = QHBoxLayout(self)
         row.setContentsMargins(0, 0, 0, 0)
-        self.field = QComboBox(objectName="rule-field")
+        self.field = named(QComboBox(), "rule-field")
         self.field.setEditable(True)  # param.<name> needs typing
         self.field.addItems([f for f in FIELDS if f != "param.<name>"])
         self.field.setToolTip("Any action field, risk or risk.<dimension>, or param.<name>")
-        self.operator = QComboBox(objectName="rule-operator")
+        self.operator = named(QComboBox(), "rule-operator")
         self.operator.addItems([op.value for op in Operator])
-        self.value = QLineEdit(objectName="rule-value")
+        self.value = named(QLineEdit(), "rule-value")
         self.value.setPlaceholderText("for in / not_in: values separated by commas")
-        self.remove = QPushButton("Remove", objectName="rule-remove-condition")
+        self.remove = named(QPushButton("Remove"), "rule-remove-condition")
         for widget in (self.field, self.operator, self.value, self.remove):
             row.addWidget(widget)
         if condition:
@@ -75,16 +76,16 @@ class ConditionRow(QWidget):
 class RuleDialog(QDialog):
     """A rule: a name, every condition that must hold, and what then happens."""
 
-    def __init__(self, rule: dict[str, Any] | None = None, parent=None) -> None:
+    def __init__(self, rule: dict[str, Any] | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Rule")
         form = QFormLayout(self)
-        self.name = QLineEdit(objectName="rule-name")
+        self.name = named(QLineEdit(), "rule-name")
         self.conditions_box = QVBoxLayout()
         self.rows: list[ConditionRow] = []
-        add = QPushButton("Add a &condition", objectName="rule-add-condition")
+        add = named(QPushButton("Add a &condition"), "rule-add-condition")
         add.clicked.connect(lambda: self.add_row(None))
-        self.effect = QComboBox(objectName="rule-effect")
+        self.effect = named(QComboBox(), "rule-effect")
         for value, label in EFFECT_LABELS.items():
             self.effect.addItem(label, value)
         form.addRow("&Name", self.name)
@@ -130,14 +131,14 @@ class RulesTab(QWidget):
         self.store = store
         layout = QVBoxLayout(self)
         layout.addWidget(QLabel("Your rules are checked in this order, after the built-in ones that always apply."))
-        self.list = QListWidget(objectName="rules")
+        self.list = named(QListWidget(), "rules")
         self.list.setWordWrap(True)
         layout.addWidget(self.list)
         row = QHBoxLayout()
         self.buttons = {}
         for key, label in (("add", "&Add…"), ("edit", "&Edit…"), ("delete", "Re&move"), ("up", "Move &up"),
                            ("down", "Move do&wn")):
-            button = QPushButton(label, objectName=f"rule-{key}")
+            button = named(QPushButton(label), f"rule-{key}")
             row.addWidget(button)
             self.buttons[key] = button
         layout.addLayout(row)
@@ -191,10 +192,10 @@ class RulesTab(QWidget):
         if rule_id is not None:
             self._do(lambda: self.store.move_rule(rule_id, steps), select=rule_id)
 
-    def _do(self, change, select: int | None = None) -> None:
+    def _do(self, change: Callable[[], object], select: int | None = None) -> None:
         try:
             change()
             self.error.setText("")
-        except Exception as exc:  # shown in words; nothing changed
+        except Exception as exc:  # noqa: BLE001 - shown in words; nothing changed
             self.error.setText(str(exc))
         self.reload(select=select)

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import Any, Protocol
 
 from PySide6.QtCore import Qt, QTime, Signal
+from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -28,9 +29,9 @@ from skytwin_desktop.domain import Connector, HealthStatus
 from skytwin_desktop.intents import AppPaths
 from skytwin_desktop.settings_spec import AUTONOMY_SETTINGS, Kind, SettingSpec
 from skytwin_desktop.status import StatusReport, reading_line
-from skytwin_desktop.ui.labels import text_label
 from skytwin_desktop.ui.rules_tab import RulesTab, RuleStore
 from skytwin_desktop.ui.state import pause_banner_text
+from skytwin_desktop.ui.widgets import named, text_label
 
 
 class QuietHoursEditor(QWidget):
@@ -138,8 +139,8 @@ class SettingsWindow(QWidget):
     def _general_tab(self, login: LoginSwitch) -> QWidget:
         tab = QWidget()
         box = QVBoxLayout(tab)
-        self.login_box = QCheckBox("Start SkyTwin when I &log in (into the tray, after a short delay)",
-                                   objectName="start-at-login")
+        self.login_box = named(QCheckBox("Start SkyTwin when I &log in (into the tray, after a short delay)"),
+                               "start-at-login")
         self.login_box.setToolTip("Writes your system's own login entry; what is shown is read back from it")
         self.login_box.toggled.connect(self._login_toggled)
         self.login_error = text_label(objectName="login-error")
@@ -162,14 +163,16 @@ class SettingsWindow(QWidget):
             self.login_box.blockSignals(False)
 
     def _login_toggled(self, wanted: bool) -> None:
+        if self.login is None:
+            return
         try:
             self.login.set(wanted)
             self.login_error.setText("")
-        except Exception as exc:  # in words, and the box shows what is really so
+        except Exception as exc:  # noqa: BLE001 - in words, and the box shows what is really so
             self.login_error.setText(str(exc))
         self.show_login()
 
-    def showEvent(self, event) -> None:
+    def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
         self.show_login()
 
@@ -182,8 +185,8 @@ class SettingsWindow(QWidget):
             row = QHBoxLayout()
             text = text_label(objectName=f"connector-{connector.value}")
             text.setWordWrap(True)
-            main = QPushButton(objectName=f"connect-{connector.value}")
-            off = QPushButton(f"Disconnect {connector.title}", objectName=f"disconnect-{connector.value}")
+            main = named(QPushButton(), f"connect-{connector.value}")
+            off = named(QPushButton(f"Disconnect {connector.display_name}"), f"disconnect-{connector.value}")
             main.clicked.connect(lambda _=False, c=connector, b=main: self.connector_action.emit(c, b.property("verb")))
             off.clicked.connect(lambda _=False, c=connector: self.connector_action.emit(c, "disconnect"))
             row.addWidget(text, 1)
@@ -222,7 +225,7 @@ class SettingsWindow(QWidget):
         try:
             self._save(key, read())
             self.error.setText("")
-        except Exception as exc:  # shown to the person, in words; nothing was saved
+        except Exception as exc:  # noqa: BLE001 - shown to the person, in words; nothing was saved
             self.error.setText(str(exc))
 
     def show_settings(self, values: dict[str, Any]) -> None:
@@ -240,7 +243,7 @@ class SettingsWindow(QWidget):
         box.addWidget(text_label(f"Your data folder: {paths.data_dir}"))
         logs = QPushButton("Open the &log folder")
         logs.clicked.connect(self.open_log_folder.emit)
-        delete = QPushButton("Delete all my da&ta…", objectName="delete-all")
+        delete = named(QPushButton("Delete all my da&ta…"), "delete-all")
         delete.clicked.connect(self._confirm_delete)
         box.addWidget(logs)
         box.addWidget(delete)
@@ -255,9 +258,9 @@ class SettingsWindow(QWidget):
 
     def _confirm_delete(self) -> None:
         if self.ask("Delete everything SkyTwin keeps about you: settings, rules, approvals, the decision log "
-                    "and your Google sign-ins? Your mail and calendar at Google are not touched."):
-            if self.ask("This cannot be undone. Really delete all your SkyTwin data now?"):
-                self.delete_all_requested.emit()
+                    "and your Google sign-ins? Your mail and calendar at Google are not touched.") and self.ask(
+                "This cannot be undone. Really delete all your SkyTwin data now?"):
+            self.delete_all_requested.emit()
 
     def _about_tab(self, paths: AppPaths) -> QWidget:
         tab = QWidget()
@@ -267,7 +270,7 @@ class SettingsWindow(QWidget):
             label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
             box.addWidget(label)
         row = QHBoxLayout()
-        self.diagnostics_button = QPushButton("Copy dia&gnostics", objectName="copy-diagnostics")
+        self.diagnostics_button = named(QPushButton("Copy dia&gnostics"), "copy-diagnostics")
         self.diagnostics_button.setToolTip("Versions, paths, tray and notification support, connector states and "
                                            "recent errors, with sign-ins hidden: paste it into a bug report")
         self.diagnostics_button.clicked.connect(self._ask_diagnostics)
@@ -295,18 +298,19 @@ class SettingsWindow(QWidget):
             state = report.connectors[connector]
             why = f" · {words.failure(state.error_code)}" if state.error_code else ""
             reading = f"\n{reading_line(connector, state, report.now)}" if state.not_reading else ""
-            text.setText(f"{connector.title}: {words.status(state.status)}{reading}\n"
+            text.setText(f"{connector.display_name}: {words.status(state.status)}{reading}\n"
                          f"Last read: {words.when(state.last_success_at, report.now)} · "
                          f"Last failure: {words.when(state.last_failure_at, report.now)}{why}")
             waiting = report.sign_in_for(connector) is not None
             if waiting:
-                text.setText(f"{connector.title}: waiting for you to sign in in your browser "
+                text.setText(f"{connector.display_name}: waiting for you to sign in in your browser "
                              "(the status window can copy the sign-in link)")
             verb = "cancel" if waiting else "connect" if state.status is HealthStatus.DISABLED else "reconnect"
             main.setProperty("verb", verb)
-            main.setText(f"Cancel {connector.title} sign-in" if waiting else f"{verb.capitalize()} {connector.title}")
+            main.setText(f"Cancel {connector.display_name} sign-in" if waiting
+                         else f"{verb.capitalize()} {connector.display_name}")
             off.setEnabled(state.status is not HealthStatus.DISABLED)
-        broken = [connector.title for connector in report.needs_reauth]
+        broken = [connector.display_name for connector in report.needs_reauth]
         self.banner.setText(f"⚠ {' and '.join(broken)} {'needs' if len(broken) == 1 else 'need'} reconnecting: "
                             "your twin has stopped reading it." if broken else "")
         self.banner.setVisible(bool(broken))

@@ -65,7 +65,7 @@ class TrayState:
 
 def reauth_message(connector: Connector, error_code: str | None) -> str:
     reason = words.failure(error_code) or words.GENERIC_FAILURE
-    title = connector.title
+    title = connector.display_name
     return f"{title} disconnected ({reason}). Your twin has stopped reading {title}. Reconnect to resume."
 
 
@@ -86,7 +86,7 @@ NOT_CONNECTED = ("Your twin is not connected to Google yet, so it reads nothing.
 def not_reading_message(connector: Connector, state: ConnectorState, now: datetime) -> str:
     why = state.problem_text or "it could not be read"
     retry = f" SkyTwin tries again {words.when(state.retry_at, now)}." if state.retry_at else ""
-    return f"Your twin is not reading {connector.title} right now: {why}.{retry}"
+    return f"Your twin is not reading {connector.display_name} right now: {why}.{retry}"
 
 
 def tray_state(report: StatusReport, problem: str | None = None, detail: str | None = None, *,
@@ -103,18 +103,18 @@ def tray_state(report: StatusReport, problem: str | None = None, detail: str | N
     if problem:
         phrases.append(problem)
     if waiting:
-        titles = " and ".join(c.title for c in waiting)
+        titles = " and ".join(c.display_name for c in waiting)
         phrases.append(f"waiting for you to sign in to {titles} in your browser")
     if unconnected and not waiting:
         phrases.append("not connected to Google")
     if broken:
-        titles = " and ".join(c.title for c in broken)
+        titles = " and ".join(c.display_name for c in broken)
         phrases.append(f"{titles} {'needs' if len(broken) == 1 else 'need'} reconnecting")
     by_why: dict[str, list[str]] = {}
     for connector in unread:
-        by_why.setdefault(_problem_phrase(report.connectors[connector]), []).append(connector.title)
-    for why, titles in by_why.items():
-        phrases.append(f"not reading {' and '.join(titles)} ({why})")
+        by_why.setdefault(_problem_phrase(report.connectors[connector]), []).append(connector.display_name)
+    for why, names in by_why.items():
+        phrases.append(f"not reading {' and '.join(names)} ({why})")
     if report.operator_paused:
         phrases.append("paused by your administrator")
     elif report.user_paused:
@@ -129,7 +129,7 @@ def tray_state(report: StatusReport, problem: str | None = None, detail: str | N
         icon = TrayIcon.PAUSED
     else:
         icon = TrayIcon.LISTENING
-        reading = [name.title for name, state in report.connectors.items() if state.reading]
+        reading = [name.display_name for name, state in report.connectors.items() if state.reading]
         phrases.append(f"listening to {' and '.join(reading)}")
     if report.operator_paused:
         pause_item = PauseItem.OPERATOR

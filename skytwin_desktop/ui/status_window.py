@@ -22,10 +22,10 @@ from PySide6.QtWidgets import (
 )
 
 from skytwin_desktop import words
-from skytwin_desktop.domain import Connector, HealthStatus
+from skytwin_desktop.domain import APP_TITLE, Connector, HealthStatus
 from skytwin_desktop.status import StatusReport, pause_line, reading_line
-from skytwin_desktop.ui.labels import text_label
 from skytwin_desktop.ui.state import Banner, PauseItem, TrayState
+from skytwin_desktop.ui.widgets import named, text_label
 
 BANNER_STYLE = {
     "error": "background:#7f1d1d; color:white; border-radius:4px;",
@@ -34,7 +34,8 @@ BANNER_STYLE = {
     "not-reading": "background:#4b5563; color:white; border-radius:4px;",
 }
 SHOWN_SET_ASIDE = 3
-BANNER_MARK = {"error": "✖", "pause": "‖", "reauth": "⚠", "not-reading": "⊘"}  # the kind in a symbol too, never colour alone
+# The kind in a symbol too, never colour alone.
+BANNER_MARK = {"error": "✖", "pause": "‖", "reauth": "⚠", "not-reading": "⊘"}
 DEMO_TEXT = ("New here? Try the demo first: SkyTwin restarts against a built-in pretend Google account, so you can "
              "see what it does without connecting anything real. Your own data is not touched.")
 
@@ -53,7 +54,7 @@ class BannerWidget(QFrame):
         text.setStyleSheet("background:transparent;")
         row.addWidget(text, 1)
         if banner.connector is not None:
-            button = QPushButton(f"Reconnect {banner.connector.title}")
+            button = QPushButton(f"Reconnect {banner.connector.display_name}")
             button.setObjectName(f"reconnect-{banner.connector.value}")
             button.clicked.connect(lambda: self.reconnect_clicked.emit(banner.connector))
             row.addWidget(button)
@@ -85,9 +86,9 @@ class StatusWindow(QWidget):
     demo_requested = Signal()
     launcher_requested = Signal()
 
-    def __init__(self, parent=None) -> None:
+    def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.setWindowTitle("SkyTwin Desktop")
+        self.setWindowTitle(APP_TITLE)
         self.setObjectName("status-window")
         self.setMinimumWidth(560)
         self.report: StatusReport | None = None
@@ -110,13 +111,13 @@ class StatusWindow(QWidget):
         grid.setColumnStretch(1, 1)
         self.rows: dict[Connector, tuple[QLabel, QPushButton, QPushButton]] = {}
         for line, connector in enumerate(Connector):
-            name = QLabel(f"<b>{connector.title}</b>")
+            name = QLabel(f"<b>{connector.display_name}</b>")
             text = text_label(objectName=f"row-{connector.value}")
             text.setWordWrap(True)
-            main = QPushButton(objectName=f"row-action-{connector.value}")
+            main = named(QPushButton(), f"row-action-{connector.value}")
             main.clicked.connect(lambda _=False, c=connector: self._row_action(c))
-            cancel = QPushButton("Cancel", objectName=f"row-cancel-{connector.value}")
-            cancel.setToolTip(f"Stop waiting for the {connector.title} sign-in")
+            cancel = named(QPushButton("Cancel"), f"row-cancel-{connector.value}")
+            cancel.setToolTip(f"Stop waiting for the {connector.display_name} sign-in")
             cancel.clicked.connect(lambda _=False, c=connector: self.connector_action.emit(c, "cancel"))
             grid.addWidget(name, line, 0, Qt.AlignmentFlag.AlignTop)
             grid.addWidget(text, line, 1)
@@ -125,14 +126,14 @@ class StatusWindow(QWidget):
             self.rows[connector] = (text, main, cancel)
         line = len(Connector)
         self.approvals_line = text_label(objectName="approvals-line")
-        self.approvals_button = QPushButton("Open &Approvals…", objectName="open-approvals")
+        self.approvals_button = named(QPushButton("Open &Approvals…"), "open-approvals")
         self.approvals_button.clicked.connect(self.approvals_requested.emit)
         grid.addWidget(QLabel("<b>Approvals</b>"), line, 0)
         grid.addWidget(self.approvals_line, line, 1)
         grid.addWidget(self.approvals_button, line, 2)
         self.pause_line = text_label(objectName="pause-line")
         self.pause_line.setWordWrap(True)
-        self.pause_button = QPushButton(objectName="pause-button")
+        self.pause_button = named(QPushButton(), "pause-button")
         self.pause_button.clicked.connect(self.pause_window_requested.emit)
         grid.addWidget(QLabel("<b>Acting</b>"), line + 1, 0, Qt.AlignmentFlag.AlignTop)
         grid.addWidget(self.pause_line, line + 1, 1)
@@ -142,31 +143,31 @@ class StatusWindow(QWidget):
         self.summary = text_label(objectName="summary")  # what was set aside, when anything was
         self.summary.setWordWrap(True)
         layout.addWidget(self.summary)
-        self.demo_box = QFrame(objectName="demo-box")
+        self.demo_box = named(QFrame(), "demo-box")
         self.demo_box.setFrameShape(QFrame.Shape.StyledPanel)
         demo_row = QHBoxLayout(self.demo_box)
         demo_text = QLabel(DEMO_TEXT)
         demo_text.setWordWrap(True)
         demo_row.addWidget(demo_text, 1)
-        self.demo_button = QPushButton("Try the &demo", objectName="try-demo")
+        self.demo_button = named(QPushButton("Try the &demo"), "try-demo")
         self.demo_button.clicked.connect(self.demo_requested.emit)
         demo_row.addWidget(self.demo_button)
         self.demo_box.hide()
         layout.addWidget(self.demo_box)
-        self.launcher_box = QFrame(objectName="launcher-box")
+        self.launcher_box = named(QFrame(), "launcher-box")
         self.launcher_box.setFrameShape(QFrame.Shape.StyledPanel)
         launcher_row = QHBoxLayout(self.launcher_box)
         self.launcher_text = text_label("Start SkyTwin from your app menu like your other apps?")
         self.launcher_text.setWordWrap(True)
         launcher_row.addWidget(self.launcher_text, 1)
-        self.launcher_button = QPushButton("Add to app &menu", objectName="add-launcher")
+        self.launcher_button = named(QPushButton("Add to app &menu"), "add-launcher")
         self.launcher_button.clicked.connect(self.launcher_requested.emit)
         launcher_row.addWidget(self.launcher_button)
         self.launcher_box.hide()
         layout.addWidget(self.launcher_box)
         layout.addStretch(1)
         buttons = QHBoxLayout()
-        self.settings_button = QPushButton("&Settings…", objectName="open-settings")
+        self.settings_button = named(QPushButton("&Settings…"), "open-settings")
         self.settings_button.clicked.connect(self.settings_requested.emit)
         buttons.addWidget(self.settings_button)
         buttons.addStretch(1)
@@ -202,7 +203,8 @@ class StatusWindow(QWidget):
             words_, verb = connector_text(connector, report)
             text.setText(words_)
             main.setProperty("verb", verb)
-            main.setText({"connect": f"Connect {connector.title}", "reconnect": f"Reconnect {connector.title}",
+            main.setText({"connect": f"Connect {connector.display_name}",
+                          "reconnect": f"Reconnect {connector.display_name}",
                           "copy-link": "Copy sign-in link"}.get(verb, ""))
             main.setVisible(bool(verb))
             cancel.setVisible(verb == "copy-link")
@@ -243,6 +245,7 @@ class StatusWindow(QWidget):
     def _fit(self) -> None:
         """Grow (or shrink) to the wrapped text at the current width, so no line is ever cut off."""
         layout = self.layout()
+        assert layout is not None, "built in __init__"
         width = max(self.width(), self.minimumWidth())
         height = layout.totalHeightForWidth(width) if layout.hasHeightForWidth() else layout.sizeHint().height()
         self.resize(width, max(height, layout.totalMinimumSize().height()))

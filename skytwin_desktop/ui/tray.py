@@ -93,14 +93,14 @@ class TrayController(QObject):
             approvals.changed.connect(self.refresh)  # the count updates at once
         self.reconnect_actions: dict[Connector, QAction] = {}
         for connector in Connector:
-            action = QAction(f"Reconnect {connector.title}", self)
+            action = QAction(f"Reconnect {connector.display_name}", self)
             action.triggered.connect(lambda _=False, c=connector: self.request_reconnect(c))
             self.reconnect_actions[connector] = action
         self.sign_in_actions: dict[Connector, tuple[QAction, QAction]] = {}
         for connector in Connector:
-            copy = QAction(f"Copy {connector.title} sign-in link", self)
+            copy = QAction(f"Copy {connector.display_name} sign-in link", self)
             copy.triggered.connect(lambda _=False, c=connector: self.copy_sign_in_link(c))
-            cancel = QAction(f"Cancel {connector.title} sign-in", self)
+            cancel = QAction(f"Cancel {connector.display_name} sign-in", self)
             cancel.triggered.connect(lambda _=False, c=connector: self.act_on_connector(c, "cancel"))
             self.sign_in_actions[connector] = (copy, cancel)
         self.settings_action = QAction("&Settings…", self)
@@ -200,13 +200,13 @@ class TrayController(QObject):
     def _notify(self) -> None:
         show, close = self.notices.update(self.report)
         for connector, message in show:
-            self._announce(f"reauth-{connector.value}", f"{connector.title} needs reconnecting", message,
-                           (RECONNECT, f"Reconnect {connector.title}"), persistent=True)
+            self._announce(f"reauth-{connector.value}", f"{connector.display_name} needs reconnecting", message,
+                           (RECONNECT, f"Reconnect {connector.display_name}"), persistent=True)
         for connector in close:
             if self.notifier is not None:
                 try:
                     self.notifier.close(f"reauth-{connector.value}")
-                except Exception as exc:
+                except Exception as exc:  # noqa: BLE001 - a notification server may fail in any way; logged, and the tray goes on
                     log.warning("Could not close a notification (%s)", type(exc).__name__)
 
     def changed(self, change: Change) -> None:
@@ -265,7 +265,7 @@ class TrayController(QObject):
             try:
                 self.notifier.show(tag, title, message, actions=actions, persistent=persistent)
                 return
-            except Exception as exc:
+            except Exception as exc:  # noqa: BLE001 - a notification server may fail in any way; logged, and the tray goes on
                 log.warning("Desktop notification failed (%s); using the tray's message", type(exc).__name__)
         icon = QSystemTrayIcon.MessageIcon.Warning if persistent else QSystemTrayIcon.MessageIcon.Information
         self.tray.showMessage(title, message, icon, 0 if persistent else 10_000)
@@ -314,7 +314,8 @@ class TrayController(QObject):
         wait = self.report.sign_in_for(connector)
         if wait is not None:
             QApplication.clipboard().setText(wait.url)
-            self.tray.showMessage("Sign-in link copied", f"Paste it into your browser to connect {connector.title}.",
+            self.tray.showMessage("Sign-in link copied",
+                                  f"Paste it into your browser to connect {connector.display_name}.",
                                   QSystemTrayIcon.MessageIcon.Information, 5_000)
 
     def offer_launcher(self) -> bool:
@@ -331,7 +332,7 @@ class TrayController(QObject):
             self.notifier.show("launcher", "Add SkyTwin to your app menu?",
                                "Then you can start it from the menu like your other apps.",
                                actions=((ADD_LAUNCHER, "Add to app menu"),), persistent=False)
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - a notification server may fail in any way; logged, and the tray goes on
             log.info("Could not offer the app-menu entry (%s)", type(exc).__name__)
             return False
         return True
@@ -343,7 +344,7 @@ class TrayController(QObject):
         self.open_status_window()
         if self.notifier is None:
             return  # the window says it all; the tray's own balloon would stand in for the icon's words
-        actions = [(f"connect-{c.value}", f"Connect {c.title}") for c in Connector]
+        actions = [(f"connect-{c.value}", f"Connect {c.display_name}") for c in Connector]
         if self.window.offer_demo:
             actions.append((TRY_DEMO, "Try the demo"))
         self._announce("welcome", "SkyTwin is not connected to Google yet",
@@ -389,7 +390,7 @@ class TrayController(QObject):
         self.recheck.stop()
         self.settled.stop()
         self.tray.hide()
-        self.tray.setContextMenu(None)
+        self.tray.setContextMenu(None)  # type: ignore[arg-type]  # Qt takes None (no menu); its stubs do not say so
         self.window.close()
         if self.pause_dialog is not None:
             self.pause_dialog.close()

@@ -27,6 +27,8 @@ from tests.support.app_process import until
 pytestmark = pytest.mark.slow
 MESSAGES = 200
 KILLS = 30
+LATENCY = 0.01
+"""Seconds each Gmail request takes at the sandbox; real Google takes longer, the sandbox answers at once."""
 NEWSLETTER = {"List-Unsubscribe": "<mailto:leave@news.example>"}
 
 
@@ -52,6 +54,7 @@ def test_poll_once_killed_at_random_moments_acts_on_every_message_exactly_once(g
     ids = [google.deliver({"from": "digest@news.example", "subject": f"Issue {n}", "body": "x",
                            "headers": NEWSLETTER}) for n in range(MESSAGES)]
     app.close()
+    google.stall_next("/gmail/v1", LATENCY, count=100_000)  # a network's round trip: the kills land mid-work
     chance = random.Random(4242)
 
     def archived() -> int:
@@ -64,7 +67,8 @@ def test_poll_once_killed_at_random_moments_acts_on_every_message_exactly_once(g
             time.sleep(chance.uniform(0.2, 2.0))
         else:  # while it acts at Google, a few actions further on than the last kill
             further = archived() + chance.randint(1, 12)
-            until(lambda: archived() >= further or process.poll() is not None, limit=120, step=0.002)
+            until(lambda further=further, process=process: archived() >= further or process.poll() is not None,
+                  limit=120, step=0.002)
         if process.poll() is None:
             process.send_signal(signal.SIGKILL)
             killed_mid_batch += 0 < archived() < MESSAGES

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from skytwin_desktop.domain import ApprovalStatus, Confirmation, Urgency
 from skytwin_desktop.errors import InputError
 from skytwin_desktop.policy import ProposedAction, RiskAssessment
-from skytwin_desktop.policy.approvals import confirm
+from skytwin_desktop.policy.confirmation import confirm
 from skytwin_desktop.policy.trust import Feedback
 from skytwin_desktop.store.approvals import enqueue, stored_action
 from skytwin_desktop.store.models import Approval
@@ -27,7 +27,6 @@ from skytwin_desktop.twin.executor import ApprovalGrant, issue_grant
 from skytwin_desktop.twin.gate import LoggedDecision, PolicyGate
 
 log = logging.getLogger(__name__)
-_RANK = {Confirmation.NONE: 0, Confirmation.SINGLE: 1, Confirmation.DUAL: 2}
 
 
 class Outcome(StrEnum):
@@ -79,7 +78,7 @@ def approve(session: Session, gate: PolicyGate, user_id: int, approval_id: int, 
         row.resolution_note = f"Refused on re-check: {recheck.decision.message}"[:500]
         session.flush()
         return ApprovalAnswer(Outcome.REFUSED, row.resolution_note, recheck=recheck)
-    needed = max(Confirmation(row.confirmation), recheck.decision.confirmation, key=_RANK.__getitem__)
+    needed = max(Confirmation(row.confirmation), recheck.decision.confirmation, key=lambda level: level.rank)
     row.confirmation = needed.value
     state = confirm(needed, row.confirmations_received, row.first_confirmed_at, now)
     row.confirmations_received, row.first_confirmed_at = state.received, state.first_at
@@ -95,7 +94,8 @@ def approve(session: Session, gate: PolicyGate, user_id: int, approval_id: int, 
     return ApprovalAnswer(Outcome.APPROVED, "Approved.", grant=issue_grant(row.id, row.action_key), recheck=recheck)
 
 
-def reject(session: Session, user_id: int, approval_id: int, *, now: datetime, note: str | None = None) -> ApprovalAnswer:
+def reject(session: Session, user_id: int, approval_id: int, *, now: datetime,
+           note: str | None = None) -> ApprovalAnswer:
     """The person says no: nothing runs, and the rejection counts toward demotion."""
     row = _load(session, user_id, approval_id, now)
     _require_pending(row)
