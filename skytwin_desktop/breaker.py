@@ -1,7 +1,7 @@
 """The circuit breaker for one (person, connector): pure, clock and randomness injected.
 
-- A permanent failure forces it open until the person reconnects: no more token requests, and
-  no backoff arithmetic (waiting longer will not un-revoke a token).
+- A permanent failure is not the breaker's to hold: the connector's health becomes `needs_reauth`,
+  and nothing polls it (no token requests, no backoff arithmetic) until the person reconnects.
 - Three transient failures in a row open it for 5 minutes, doubling up to 30, with jitter; when
   that passes, one probe poll is let through (half-open): success closes it, failure reopens it.
 - A reconnect closes it at once.
@@ -25,32 +25,16 @@ LONGEST_BACKOFF = MAX_BACKOFF * (1 + JITTER)
 class BreakerState:
     consecutive_failures: int = 0
     open_until: datetime | None = None
-    forced_open: bool = False
-    """Open because of a permanent failure; only a reconnect closes it."""
 
     def allows(self, now: datetime) -> bool:
         """May a poll run now? (After the backoff, this is the half-open probe.) A backoff that
         ends further ahead than any backoff can is the wall clock set back since it began: it has
         run its course, rather than holding polls off for as long as the clock went back."""
-        if self.forced_open:
-            return False
         return self.open_until is None or now >= self.open_until or self.open_until - now > LONGEST_BACKOFF
-
-    @property
-    def is_open(self) -> bool:
-        return self.forced_open or self.open_until is not None
 
 
 def closed() -> BreakerState:
     return BreakerState()
-
-
-def after_success(_state: BreakerState) -> BreakerState:
-    return closed()
-
-
-def after_permanent(state: BreakerState) -> BreakerState:
-    return replace(state, forced_open=True, open_until=None)
 
 
 def backoff_for(failures: int) -> timedelta:

@@ -66,11 +66,6 @@ class Config:
     def backup_dir(self) -> Path:
         return self.data_dir / "backups"
 
-    @property
-    def google_api_root_is_loopback_http(self) -> bool:
-        """True only when the API root is plain http on this machine (the sandbox)."""
-        return self.google_api_root is not None and self.google_api_root.startswith("http://")
-
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Config:
         """Read every setting; raise `ConfigError` naming the first malformed variable."""

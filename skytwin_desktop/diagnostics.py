@@ -267,7 +267,9 @@ def versions() -> dict[str, str]:
         release = ""
     found = {"SkyTwin Desktop": __version__,
              "Python": f"{platform.python_version()} ({platform.python_implementation()})",
-             "OS": platform.platform() + (f" ({release})" if release else "")}
+             # Not platform.platform(): it asks `uname -p`, a process, for a word it then leaves out.
+             "OS": f"{platform.system()} {platform.release()} {platform.machine()}"
+                   + (f" ({release})" if release else "")}
     for label, names in _LIBRARIES:
         found[label] = next(filter(None, map(_installed, names)), "not installed")
     for name in _OPTIONAL_LIBRARIES:

@@ -1,12 +1,15 @@
 """The person's autonomy settings, described once as data: the settings window builds its
-Autonomy tab from this list, and `store.settings.apply_setting` writes any of them after the
-checks here. Adding a setting here
-adds it to the window and to the test that toggles every setting."""
+Autonomy tab from this list, and `store.settings` reads and writes every one of them from it,
+through the codec of its kind (the check on the way in, the form's shape on the way out) and the
+columns that keep it. Adding a setting here adds it to the window, to `settings` on the command
+line and to the test that toggles every setting."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from skytwin_desktop.domain import HISTORY_DAY_CHOICES, TRUST_TIER_LABELS, TrustTier
@@ -29,42 +32,89 @@ class Kind(StrEnum):
 HISTORY_LABELS = {30: "a month", 90: "3 months", 365: "a year", 3650: "10 years"}
 
 
+def _as_kept(value: Any) -> Any:
+    return value
+
+
+@dataclass(frozen=True)
+class Codec:
+    """How a kind of setting's value is checked on its way in and shown on its way out."""
+
+    clean: Callable[[Any], Any]
+    """The person's value, checked, as it is kept; an InputError says what is wrong."""
+    shown: Callable[[Any], Any] = _as_kept
+    """The kept value as the form (and `settings --json`) shows it."""
+
+
 @dataclass(frozen=True)
 class SettingSpec:
     key: str
     kind: Kind
     label: str
     tooltip: str
+    kept_in: tuple[str, ...]
+    """The columns that keep it, as 'user.<column>' or 'autonomy.<column>'; a value kept in more
+    than one column is a tuple of them, in this order (None: every column empty)."""
     choices: tuple[tuple[str, str], ...] = ()
     """(value, label) pairs for CHOICE settings."""
+    codec: Codec | None = None
+    """Its own codec; by default its kind's."""
+
+    @property
+    def value_codec(self) -> Codec:
+        return self.codec or CODECS[self.kind]
+
+
+def _lines(clean: Callable[[list[str]], list[str]]) -> Codec:
+    return Codec(lambda value: clean(list(value)), list)
+
+
+def _quiet_hours_shown(kept: tuple[str | None, str | None]) -> tuple[str, str] | None:
+    start, end = kept
+    return (start, end) if start and end else None
+
+
+def clean_trust_tier(value: str) -> str:
+    try:
+        return TrustTier(value).value
+    except ValueError:
+        raise InputError(f"Unknown trust tier {value!r}; expected one of {', '.join(TrustTier)}.") from None
 
 
 AUTONOMY_SETTINGS: tuple[SettingSpec, ...] = (
     SettingSpec("trust_tier", Kind.CHOICE, "How much your twin may do alone",
                 "From 'Just watch' (it asks about everything) to 'Full autopilot'. It moves by itself "
                 "with your approvals and rejections, except to Full autopilot, which is only your choice.",
-                tuple((tier.value, TRUST_TIER_LABELS[tier]) for tier in TrustTier)),
+                ("user.trust_tier",), tuple((tier.value, TRUST_TIER_LABELS[tier]) for tier in TrustTier),
+                Codec(clean_trust_tier)),
     SettingSpec("timezone", Kind.TIMEZONE, "Your timezone",
-                "Quiet hours follow this clock, not the computer's (IANA name, e.g. Europe/Paris)."),
+                "Quiet hours follow this clock, not the computer's (IANA name, e.g. Europe/Paris).",
+                ("user.timezone",)),
     SettingSpec("quiet_hours", Kind.QUIET_HOURS, "Quiet hours",
-                "During these hours every action waits for you. Off until you set them."),
+                "During these hours every action waits for you. Off until you set them.",
+                ("autonomy.quiet_hours_start", "autonomy.quiet_hours_end")),
     SettingSpec("allowed_domains", Kind.DOMAINS, "Only act for these domains",
-                "When this list is not empty, anything concerning another domain is refused. One per line."),
+                "When this list is not empty, anything concerning another domain is refused. One per line.",
+                ("autonomy.allowed_domains",)),
     SettingSpec("blocked_domains", Kind.DOMAINS, "Never act for these domains",
-                "Anything concerning these domains (and their subdomains) is refused. One per line."),
+                "Anything concerning these domains (and their subdomains) is refused. One per line.",
+                ("autonomy.blocked_domains",)),
     SettingSpec("require_approval_for_irreversible", Kind.BOOL, "Ask before anything that cannot be undone",
-                "Sending a reply or declining an invite always waits for you while this is on."),
+                "Sending a reply or declining an invite always waits for you while this is on.",
+                ("autonomy.require_approval_for_irreversible",)),
     SettingSpec("trusted_contacts", Kind.CONTACTS, "Trusted contacts",
                 "Invitations from these people (an address, or a whole domain) may be accepted for you when "
-                "you are free. One per line."),
+                "you are free. One per line.", ("autonomy.trusted_contacts",)),
     SettingSpec("sender_labels", Kind.SENDER_LABELS, "Label mail from",
                 "One per line: a sender or domain, '=', and an existing Gmail label, e.g. "
-                "'shop.example = Receipts'."),
+                "'shop.example = Receipts'.", ("autonomy.sender_labels",)),
     SettingSpec("history_days", Kind.CHOICE, "Keep the activity history for",
                 "What your twin decided and did, and the approvals you answered, are forgotten after this "
                 "long (checked once a day), so the database does not grow for ever.",
-                tuple((str(days), HISTORY_LABELS[days]) for days in HISTORY_DAY_CHOICES)),
+                ("autonomy.history_days",), tuple((str(days), HISTORY_LABELS[days]) for days in HISTORY_DAY_CHOICES),
+                Codec(lambda value: clean_history_days(value), str)),
 )
+SETTINGS = {spec.key: spec for spec in AUTONOMY_SETTINGS}
 
 
 def clean_history_days(value: str | int) -> int:
@@ -135,3 +185,14 @@ def clean_sender_labels(value: list[str]) -> list[str]:
     except ValueError as exc:
         raise InputError(f"Label mail from: {exc}.") from None
     return [f"{pattern} = {label}" for pattern, label in pairs]
+
+
+CODECS: dict[Kind, Codec] = {
+    Kind.BOOL: Codec(bool),
+    Kind.TIMEZONE: Codec(clean_timezone),
+    Kind.QUIET_HOURS: Codec(clean_quiet_hours, _quiet_hours_shown),
+    Kind.DOMAINS: _lines(clean_domains),
+    Kind.CONTACTS: _lines(clean_contacts),
+    Kind.SENDER_LABELS: _lines(clean_sender_labels),
+}
+"""Each kind's codec; a CHOICE setting names its own."""

@@ -256,12 +256,3 @@ def since(moment: datetime, now: datetime, zone: tzinfo | None = None) -> str:
     if timedelta(0) <= delta < _RELATIVE:
         return "for a moment" if delta < _NEAR else f"for {max(1, round(delta.total_seconds() / 60))} min"
     return f"since {when(moment, now, zone)}"
-
-
-def internal_codes() -> frozenset[str]:
-    """Every code with a phrase here: what must never reach a label (the test checks)."""
-    codes: set[str] = set()
-    for table in (STATUS, POLL_OUTCOME, FAILURE, READ_PROBLEM, CHECK, KIND, APPROVAL_STATUS, ACTION_STATE,
-                  URGENCY, CONFIRMATION, STAGE, TIER, OPERATOR, EFFECT):
-        codes.update(str(code) for code in table)
-    return frozenset(codes)

@@ -6,6 +6,7 @@ import gc
 import logging
 import os
 import shutil
+import subprocess
 import sys
 import tempfile
 from dataclasses import dataclass
@@ -23,6 +24,23 @@ from skytwin_desktop.config import Config
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 FAKE_BROWSER = Path(__file__).parent / "support" / "fake_browser.py"
+
+
+@pytest.fixture(autouse=True)
+def processes_are_marked_slow(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch):
+    """A test that starts a process (the app, the CLI, a browser, Xvfb, dunst…) carries the `slow`
+    marker, so `pytest -m "not slow"` is a quick loop of in-process tests; this keeps that true."""
+    started: list[object] = []
+    real = subprocess.Popen.__init__
+
+    def recording(self: subprocess.Popen[bytes], *args: object, **kwargs: object) -> None:
+        started.append(args[0] if args else kwargs.get("args"))
+        real(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(subprocess.Popen, "__init__", recording)
+    yield
+    if started and request.node.get_closest_marker("slow") is None:
+        pytest.fail(f"starts a process ({started[0]!r}) but is not marked slow", pytrace=False)
 
 
 @pytest.fixture(autouse=True)

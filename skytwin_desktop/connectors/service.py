@@ -87,9 +87,6 @@ class ConnectorService:
         """Set when the app quits: no new request starts, so a poll ends at its next request."""
 
     # --- polling -------------------------------------------------------------------------
-    def poll_all(self) -> list[PollReport]:
-        return [self.poll(connector) for connector in Connector]
-
     def poll(self, connector: Connector) -> PollReport:
         connector = Connector(connector)
         with self._locks[connector]:
@@ -105,7 +102,7 @@ class ConnectorService:
             if status is HealthStatus.NEEDS_REAUTH:
                 return PollReport(connector, PollOutcome.NEEDS_REAUTH, error_code=health.error_code if health else None,
                                   detail=f"{connector.display_name} needs reconnecting")
-            state = store.load_breaker(session, self.user_id, connector, forced_open=False)
+            state = store.load_breaker(session, self.user_id, connector)
             if not state.allows(now):
                 return PollReport(connector, PollOutcome.BACKING_OFF, detail=f"retrying after {state.open_until}")
             cursor = store.get_cursor(session, self.user_id, connector)

@@ -164,10 +164,6 @@ class PolicyEvaluator:
     def __init__(self, *, operator_paused: bool) -> None:
         self._operator_paused = bool(operator_paused)
 
-    def is_globally_paused(self) -> bool:
-        """True while the operator switch stops all auto-execution."""
-        return self._operator_paused
-
     def evaluate(
         self,
         action: ProposedAction,

@@ -80,11 +80,11 @@ def forget_account(session: Session, user_id: int, connector: Connector) -> None
                                                    ConnectorAccount.connector_name == Connector(connector).value))
 
 
-def load_breaker(session: Session, user_id: int, connector: Connector, *, forced_open: bool) -> BreakerState:
+def load_breaker(session: Session, user_id: int, connector: Connector) -> BreakerState:
     row = session.get(ConnectorBreaker, _pk(user_id, connector))
     if row is None:
-        return BreakerState(forced_open=forced_open)
-    return BreakerState(row.consecutive_failures, row.open_until, forced_open)
+        return BreakerState()
+    return BreakerState(row.consecutive_failures, row.open_until)
 
 
 def save_breaker(session: Session, user_id: int, connector: Connector, state: BreakerState,

@@ -1,5 +1,5 @@
-"""The person's autonomy settings in the store: read them all, or save one after its check in
-`settings_spec`."""
+"""The person's autonomy settings in the store, read and written as `settings_spec` describes
+them: each through its codec, in the columns that keep it."""
 
 from __future__ import annotations
 
@@ -9,56 +9,41 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from skytwin_desktop.errors import InputError
-from skytwin_desktop.settings_spec import (
-    clean_contacts,
-    clean_domains,
-    clean_history_days,
-    clean_quiet_hours,
-    clean_sender_labels,
-    clean_timezone,
-)
+from skytwin_desktop.settings_spec import AUTONOMY_SETTINGS, SETTINGS, SettingSpec
 from skytwin_desktop.store.models import User
 from skytwin_desktop.store.policy import set_tier
 from skytwin_desktop.store.users import load_settings
 
 
+def _holders(session: Session, user_id: int) -> dict[str, object]:
+    return {"user": session.get_one(User, user_id), "autonomy": load_settings(session, user_id)}
+
+
+def _columns(spec: SettingSpec) -> list[tuple[str, str]]:
+    return [(holder, column) for holder, _, column in (place.partition(".") for place in spec.kept_in)]
+
+
 def read_settings(session: Session, user_id: int) -> dict[str, Any]:
-    user = session.get_one(User, user_id)
-    stored = load_settings(session, user_id)
-    quiet = (stored.quiet_hours_start, stored.quiet_hours_end) if stored.quiet_hours_start else None
-    return {
-        "trust_tier": user.trust_tier,
-        "timezone": user.timezone,
-        "quiet_hours": quiet,
-        "allowed_domains": list(stored.allowed_domains or []),
-        "blocked_domains": list(stored.blocked_domains or []),
-        "require_approval_for_irreversible": stored.require_approval_for_irreversible,
-        "trusted_contacts": list(stored.trusted_contacts or []),
-        "sender_labels": list(stored.sender_labels or []),
-        "history_days": str(stored.history_days),
-    }
+    holders = _holders(session, user_id)
+    settings: dict[str, Any] = {}
+    for spec in AUTONOMY_SETTINGS:
+        kept = tuple(getattr(holders[holder], column) for holder, column in _columns(spec))
+        settings[spec.key] = spec.value_codec.shown(kept[0] if len(kept) == 1 else kept)
+    return settings
 
 
 def apply_setting(session: Session, user_id: int, key: str, value: Any, *, now: datetime) -> None:
-    """Validate and save one setting; a bad value is an InputError and nothing changes."""
-    user = session.get_one(User, user_id)
-    stored = load_settings(session, user_id)
-    if key == "trust_tier":
-        set_tier(session, user_id, value, reason="chosen in settings", by_person=True, now=now)
-    elif key == "timezone":
-        user.timezone = clean_timezone(value)
-    elif key == "quiet_hours":
-        stored.quiet_hours_start, stored.quiet_hours_end = clean_quiet_hours(value) or (None, None)
-    elif key in ("allowed_domains", "blocked_domains"):
-        setattr(stored, key, clean_domains(list(value)))
-    elif key == "require_approval_for_irreversible":
-        stored.require_approval_for_irreversible = bool(value)
-    elif key == "trusted_contacts":
-        stored.trusted_contacts = clean_contacts(list(value))
-    elif key == "sender_labels":
-        stored.sender_labels = clean_sender_labels(list(value))
-    elif key == "history_days":
-        stored.history_days = clean_history_days(value)
-    else:
+    """Check and save one setting; a bad value is an InputError and nothing changes."""
+    spec = SETTINGS.get(key)
+    if spec is None:
         raise InputError(f"There is no setting {key!r}.")
+    kept = spec.value_codec.clean(value)
+    if key == "trust_tier":  # its changes are kept with their reasons, and move it by themselves
+        set_tier(session, user_id, kept, reason="chosen in settings", by_person=True, now=now)
+    else:
+        holders = _holders(session, user_id)
+        columns = _columns(spec)
+        values = (kept,) if len(columns) == 1 else (kept or (None,) * len(columns))
+        for (holder, column), part in zip(columns, values, strict=True):
+            setattr(holders[holder], column, part)
     session.flush()

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import sqlite3
-import stat
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -150,10 +149,6 @@ def create_owner_only_file(path: Path) -> None:
     """Create an empty file readable and writable only by its owner (SQLite's -wal/-shm inherit it)."""
     descriptor = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, _OWNER_ONLY)
     os.close(descriptor)
-
-
-def is_owner_only(path: Path) -> bool:
-    return stat.S_IMODE(path.stat().st_mode) & 0o077 == 0
 
 
 

@@ -223,11 +223,6 @@ class ApprovalsWindow(QWidget):
         _fill(self.pending, pending, lambda item: describe_pending(item, now), self._card)
         _fill(self.activity, activity, lambda item: describe_activity(item, now))
 
-    def pending_text(self, row: int) -> str:
-        """What the item in `row` says (its card's words, also what a screen reader reads)."""
-        text: str = self.pending.item(row).data(Qt.ItemDataRole.AccessibleTextRole)
-        return text
-
     def _card(self, item: PendingItem, text: str) -> ItemCard:
         item_id = item.id
         card = ItemCard(text, lambda: self._choose_and(item_id, self.approve_selected),

@@ -4,12 +4,16 @@ through and clears it, with nothing lost. (No root needed, unlike the full disk.
 
 from __future__ import annotations
 
+import pytest
+
 from skytwin_desktop.domain import Connector
 from skytwin_desktop.intents import Intents
 from skytwin_desktop.scheduler import PollScheduler
 from skytwin_desktop.ui.state import TrayIcon
 from skytwin_desktop.ui.tray import TrayController
-from tests.test_store_truth import writer_holding
+from tests.support.database import writer_holding
+
+pytestmark = pytest.mark.slow  # starts processes
 
 
 def test_a_database_held_by_another_program_is_shown_and_polling_goes_on(qtbot, google, app):

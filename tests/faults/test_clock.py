@@ -7,11 +7,15 @@ from __future__ import annotations
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+import pytest
+
 from skytwin_desktop.domain import Connector
 from skytwin_desktop.intents import Intents
 from skytwin_desktop.policy.quiet_hours import in_quiet_hours
 from skytwin_desktop.scheduler import PollScheduler
 from tests.support.app_process import until
+
+pytestmark = pytest.mark.slow  # starts processes
 
 GMAIL = Connector.GMAIL
 

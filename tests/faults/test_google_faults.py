@@ -14,6 +14,8 @@ from skytwin_desktop.domain import Connector, HealthStatus
 from skytwin_desktop.intents import Intents
 from skytwin_desktop.outcomes import PollOutcome
 
+pytestmark = pytest.mark.slow  # starts processes
+
 GMAIL, CALENDAR = Connector.GMAIL, Connector.CALENDAR
 HISTORY, MESSAGES = "/gmail/v1/users/me/history", "/gmail/v1/users/me/messages/"
 EVENTS, TOKEN = "/calendar/v3/calendars/primary/events", "/token"

@@ -16,6 +16,8 @@ from skytwin_desktop.outcomes import PollOutcome
 from skytwin_desktop.store.models import Approval, ProcessedSignal, SetAsideItem, SignalInboxRow
 from skytwin_desktop.store.policy import set_tier
 
+pytestmark = pytest.mark.slow  # starts processes
+
 
 @pytest.mark.parametrize(("header", "expected"), [
     ("news@partner.example", ("", "news@partner.example")),

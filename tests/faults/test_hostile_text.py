@@ -5,9 +5,13 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from skytwin_desktop.domain import Connector
 from skytwin_desktop.text import printable
 from tests.faults.conftest import run_cli
+
+pytestmark = pytest.mark.slow  # starts processes
 
 TITLE_AND_CLEAR = "\x1b]0;pwned\x07Invoice \x1b[2J\x9b31m\u202eFDP.exe"
 NEWSLETTER = {"List-Unsubscribe": "<mailto:leave@news.example>", "List-Id": "<weekly.news.example>"}

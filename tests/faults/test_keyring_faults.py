@@ -11,6 +11,7 @@ from pathlib import Path
 
 import keyring.backend
 import keyring.errors
+import pytest
 from keyring.backends import fail
 
 from skytwin_desktop import words
@@ -22,6 +23,8 @@ from skytwin_desktop.domain import Connector, HealthStatus, ReadProblem
 from skytwin_desktop.intents import Intents
 from skytwin_desktop.outcomes import PollOutcome
 from skytwin_desktop.ui.state import tray_state
+
+pytestmark = pytest.mark.slow  # starts processes
 
 GMAIL, CALENDAR = Connector.GMAIL, Connector.CALENDAR
 
