@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import NamedTuple
 
 from skytwin_desktop.domain import Confirmation, TrustTier
 from skytwin_desktop.policy.injection import guard
@@ -35,127 +34,129 @@ _TIER_LIMIT: dict[TrustTier, RiskTier | None] = {
     TrustTier.HIGH_AUTONOMY: RiskTier.HIGH,
 }
 _TIERS: dict[str, TrustTier] = {tier.value: tier for tier in TrustTier}
+_LABEL = {tier: tier.label for tier in TrustTier}
 _LEVELS = (Confirmation.NONE, Confirmation.SINGLE, Confirmation.DUAL)
 
 
-class Case(NamedTuple):
-    """What every check looks at."""
+Ask = tuple[int, str, str, Check]
+"""A check's wish that the person be asked: (approval level: 1 single, 2 dual; reason code; words;
+the check). A plain tuple: the evaluator is on every action's path, and this is its cheapest shape."""
+Verdict = Decision | Ask | None
+"""A final deny (a `Decision`), a wish to ask, or nothing to say."""
+CheckFn = Callable[[ProposedAction, PolicySettings, TrustTier, RiskAssessment, datetime, bool, int], Verdict]
+"""A check reads the action, the person's settings, the trust tier, the risk, the time, whether the
+operator switch is on, and the strictest approval level asked so far."""
 
-    action: ProposedAction
-    settings: PolicySettings
-    tier: TrustTier
-    risk: RiskAssessment
-    now: datetime
-    operator_paused: bool
-
-
-class Ask(NamedTuple):
-    """A check's wish that the person be asked: approval level (1 single, 2 dual) and its reason."""
-
-    level: int
-    code: str
-    message: str
-    by: Check
+_AUTO: Ask = (0, "auto_execute", "Within what you allow your twin to do on its own", Check.DEFAULT)
 
 
-Verdict = Decision | Ask | None  # a final deny, a wish to ask, or nothing to say
-CheckFn = Callable[[Case, int], Verdict]  # given the case and the strictest level asked so far
-
-_AUTO = Ask(0, "auto_execute", "Within what you allow your twin to do on its own", Check.DEFAULT)
+_decision = tuple.__new__  # a Decision without NamedTuple's Python-level __new__: this path is hot
 
 
 def _deny(code: str, message: str, by: Check) -> Decision:
-    return Decision(False, False, Confirmation.NONE, code, message, by)
+    return _decision(Decision, (False, False, Confirmation.NONE, code, message, by))
 
 
-def _domain_listed(domain: str | None, listed: frozenset[str]) -> bool:
+def _domain_listed(domain: str | None, listed: frozenset[str], suffixes: tuple[str, ...]) -> bool:
     """A listed domain covers its subdomains: blocking example.com blocks news.example.com."""
     if domain is None:
         return False
     domain = domain.lower()
-    if domain in listed:
-        return True
-    return any(domain.endswith("." + entry) for entry in listed)
+    return domain in listed or domain.endswith(suffixes)
 
 
-def tier_limit(case: Case, level: int) -> Verdict:
+def tier_limit(action: ProposedAction, settings: PolicySettings, tier: TrustTier, risk: RiskAssessment,
+               now: datetime, operator_paused: bool, level: int) -> Verdict:
     """Lower tiers ask before everything; the others ask above the risk they handle alone."""
-    limit = _TIER_LIMIT[case.tier]
+    limit = _TIER_LIMIT[tier]
     if limit is None:
-        return Ask(1, "tier_requires_approval", f"At '{case.tier.label}' your twin asks before acting", Check.TIER)
-    if case.risk.overall > limit:
-        return Ask(1, "risk_above_tier",
-                   f"{case.risk.overall.label.capitalize()} risk is above what '{case.tier.label}' handles alone",
-                   Check.TIER)
+        return 1, "tier_requires_approval", f"At '{_LABEL[tier]}' your twin asks before acting", Check.TIER
+    if risk.overall > limit:
+        return (1, "risk_above_tier", f"{risk.overall.label.capitalize()} risk is above what '{_LABEL[tier]}' "
+                "handles alone", Check.TIER)
     return None
 
 
-def injection_guard(case: Case, level: int) -> Verdict:
+def injection_guard(action: ProposedAction, settings: PolicySettings, tier: TrustTier, risk: RiskAssessment,
+                    now: datetime, operator_paused: bool, level: int) -> Verdict:
     """Drastic kinds and text that reads like instructions need the person, once or twice."""
-    concern = guard(case.action)
+    concern = guard(action)
     if concern is None:
         return None
-    return Ask(concern[0].rank, concern[1], concern[2], Check.INJECTION)
+    return concern[0].rank, concern[1], concern[2], Check.INJECTION
 
 
-def autonomy_settings(case: Case, level: int) -> Verdict:
+def autonomy_settings(action: ProposedAction, settings: PolicySettings, tier: TrustTier, risk: RiskAssessment,
+                      now: datetime, operator_paused: bool, level: int) -> Verdict:
     """The person's blocked and allowed senders' domains, and 'ask before anything irreversible'."""
-    settings, action = case.settings, case.action
-    if settings.blocked_domains and _domain_listed(action.domain, settings.blocked_domains):
+    if settings.blocked_domains and _domain_listed(action.domain, settings.blocked_domains, settings.blocked_suffixes):
         return _deny("blocked_domain", f"You blocked {action.domain}", Check.SETTINGS)
-    if settings.allowed_domains and not _domain_listed(action.domain, settings.allowed_domains):
+    if settings.allowed_domains and not _domain_listed(action.domain, settings.allowed_domains,
+                                                       settings.allowed_suffixes):
         return _deny("domain_not_allowed", f"{action.domain or 'This sender'} is not on your allowed list",
                      Check.SETTINGS)
     if settings.require_approval_for_irreversible and not action.reversible:
-        return Ask(1, "irreversible_needs_approval", "You asked to approve anything that cannot be undone",
-                   Check.SETTINGS)
+        return 1, "irreversible_needs_approval", "You asked to approve anything that cannot be undone", Check.SETTINGS
     return None
 
 
-def quiet_hours(case: Case, level: int) -> Verdict:
+def quiet_hours(action: ProposedAction, settings: PolicySettings, tier: TrustTier, risk: RiskAssessment,
+                now: datetime, operator_paused: bool, level: int) -> Verdict:
     """An approval within the person's quiet hours, never a skip of the deny rules after it."""
-    settings = case.settings
-    if level < 1 and settings.quiet_hours is not None and in_quiet_hours(case.now, settings.quiet_hours,
-                                                                         settings.zone):
-        return Ask(1, "quiet_hours", "It is within your quiet hours; this waits for you", Check.QUIET_HOURS)
+    if level < 1 and settings.quiet_hours is not None and in_quiet_hours(now, settings.quiet_hours, settings.zone):
+        return 1, "quiet_hours", "It is within your quiet hours; this waits for you", Check.QUIET_HOURS
     return None
 
 
-def rules(case: Case, level: int) -> Verdict:
+def rules(action: ProposedAction, settings: PolicySettings, tier: TrustTier, risk: RiskAssessment,
+          now: datetime, operator_paused: bool, level: int) -> Verdict:
     """The fixed built-in rules, every one; then the person's own rules and the default, first match."""
     asked: Ask | None = None
     for rule in FIXED_RULES:
-        if rule.matches(case.action, case.risk):
+        if rule.matches(action, risk):
             if rule.effect is Effect.DENY:
                 return _deny(rule.code, rule.name, Check.RULES)
-            asked = asked or Ask(1, rule.code, rule.name, Check.RULES)
-    for rule in case.settings.ordered_rules:
-        if rule.matches(case.action, case.risk):
+            asked = asked or (1, rule.code, rule.name, Check.RULES)
+    for rule in settings.ordered_rules:
+        if rule.matches(action, risk):
             if rule.effect is Effect.DENY:
                 return _deny(rule.code, rule.name or "One of your rules blocks this", Check.RULES)
             if rule.effect is Effect.REQUIRE_APPROVAL:
-                asked = asked or Ask(1, rule.code, rule.name or "One of your rules asks you first", Check.RULES)
+                asked = asked or (1, rule.code, rule.name or "One of your rules asks you first", Check.RULES)
             break
     return asked
 
 
-def kill_switch(case: Case, level: int) -> Verdict:
+def kill_switch(action: ProposedAction, settings: PolicySettings, tier: TrustTier, risk: RiskAssessment,
+                now: datetime, operator_paused: bool, level: int) -> Verdict:
     """The operator switch and the person's pause, last: they only turn a would-be auto-execution
     into an approval."""
     if level > 0:
         return None
-    if case.operator_paused:
-        return Ask(1, "operator_paused", "Auto-execution is turned off by your administrator; this waits for you",
-                   Check.KILL_SWITCH)
-    if case.settings.paused:
-        reason = f" ({case.settings.paused_reason})" if case.settings.paused_reason else ""
-        return Ask(1, "user_paused", "You paused your twin; this waits for you" + reason, Check.KILL_SWITCH)
+    if operator_paused:
+        return (1, "operator_paused", "Auto-execution is turned off by your administrator; this waits for you",
+                Check.KILL_SWITCH)
+    if settings.paused:
+        reason = f" ({settings.paused_reason})" if settings.paused_reason else ""
+        return 1, "user_paused", "You paused your twin; this waits for you" + reason, Check.KILL_SWITCH
     return None
 
 
-CHECKS: tuple[CheckFn, ...] = (tier_limit, injection_guard, autonomy_settings, quiet_hours, rules, kill_switch)
-"""In this order. A deny ends the evaluation; an approval replaces the outcome so far only when it is
-stricter, so the first check to ask at a level gives the reason, and nothing lowers a level."""
+DENIES = 3
+"""For the table below: a check that may deny (above any approval level)."""
+
+CHECKS: tuple[tuple[CheckFn, int], ...] = (
+    (tier_limit, 1),
+    (injection_guard, 2),
+    (autonomy_settings, DENIES),
+    (quiet_hours, 1),
+    (rules, DENIES),
+    (kill_switch, 1),
+)
+"""The checks in their order, each with the most it can do (an approval level, or DENIES). A deny
+ends the evaluation; an approval replaces the outcome so far only when it is stricter, so the first
+check to ask at a level gives the reason and nothing lowers a level. A check that could only ask
+for what is already asked is not run."""
 
 
 class PolicyEvaluator:
@@ -179,14 +180,17 @@ class PolicyEvaluator:
         tier = _TIERS.get(trust_tier)
         if tier is None:
             return _deny("unknown_trust_tier", f"Unknown trust tier {trust_tier!r}; nothing runs", Check.TIER)
-        case = Case(action, settings, tier, risk, now, self._operator_paused)
-        outcome = _AUTO
-        for check in CHECKS:
-            verdict = check(case, outcome.level)
+        operator_paused = self._operator_paused
+        outcome, level = _AUTO, 0
+        for check, most in CHECKS:
+            if most <= level:
+                continue
+            verdict = check(action, settings, tier, risk, now, operator_paused, level)
             if verdict is None:
                 continue
             if isinstance(verdict, Decision):
                 return verdict
-            if verdict.level > outcome.level:
-                outcome = verdict
-        return Decision(True, outcome.level > 0, _LEVELS[outcome.level], outcome.code, outcome.message, outcome.by)
+            if verdict[0] > level:
+                outcome, level = verdict, verdict[0]
+        _, code, message, by = outcome
+        return _decision(Decision, (True, level > 0, _LEVELS[level], code, message, by))

@@ -81,15 +81,23 @@ def _extractor(name: str) -> Callable[[Any], Any]:
 
 
 def _compile(name: str, op: Operator, value: Any) -> Callable[[ProposedAction, RiskAssessment], bool]:
-    """One closure per condition, one Python call each: this is the evaluator's hot path."""
+    """One closure per condition, one Python call each: this is the evaluator's hot path. The
+    common comparisons are written out (an operator in the closure, not a call to one)."""
     extract = _extractor(name)
     if name in _RISK_FIELDS:  # tiers are ranks: every comparison is defined
-        if op in _BINARY:
-            compare = _BINARY[op]
-            return lambda action, risk: compare(extract(risk), value)
-        if op is Operator.IN:
-            return lambda action, risk: extract(risk) in value
-        return lambda action, risk: extract(risk) not in value
+        return {
+            Operator.EQ: lambda action, risk: extract(risk) == value,
+            Operator.NEQ: lambda action, risk: extract(risk) != value,
+            Operator.GT: lambda action, risk: extract(risk) > value,
+            Operator.GTE: lambda action, risk: extract(risk) >= value,
+            Operator.LT: lambda action, risk: extract(risk) < value,
+            Operator.LTE: lambda action, risk: extract(risk) <= value,
+            Operator.IN: lambda action, risk: extract(risk) in value,
+        }.get(op, lambda action, risk: extract(risk) not in value)
+    if op is Operator.EQ:  # equality and membership never raise, whatever the value
+        return lambda action, risk: extract(action) == value
+    if op is Operator.NEQ:
+        return lambda action, risk: extract(action) != value
     compare = _BINARY.get(op) or {
         Operator.IN: lambda actual, wanted: actual in wanted,
         Operator.NOT_IN: lambda actual, wanted: actual not in wanted,
@@ -190,7 +198,10 @@ class Rule:
             matches = tests[0]
         else:
             def matches(action: ProposedAction, risk: RiskAssessment) -> bool:
-                return all(test(action, risk) for test in tests)
+                for test in tests:  # noqa: SIM110 - on every action's path: all() over a generator costs double
+                    if not test(action, risk):
+                        return False
+                return True
         object.__setattr__(self, "matches", matches)
 
     @classmethod

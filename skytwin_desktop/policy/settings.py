@@ -29,12 +29,17 @@ class PolicySettings:
     zone: ZoneInfo = field(init=False, repr=False, compare=False)
     ordered_rules: tuple[Rule, ...] = field(init=False, repr=False, compare=False)
     """The person's rules and the built-in default, in the order they are checked."""
+    allowed_suffixes: tuple[str, ...] = field(init=False, repr=False, compare=False)
+    blocked_suffixes: tuple[str, ...] = field(init=False, repr=False, compare=False)
+    """'.example.com' for example.com: its subdomains, for one `str.endswith` per action."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "zone", ZoneInfo(self.timezone))
         for name in ("allowed_domains", "blocked_domains"):
             cleaned = (normalize_domain(d) for d in getattr(self, name))
-            object.__setattr__(self, name, frozenset(d for d in cleaned if d))
+            domains = frozenset(d for d in cleaned if d)
+            object.__setattr__(self, name, domains)
+            object.__setattr__(self, name.replace("_domains", "_suffixes"), tuple(f".{d}" for d in sorted(domains)))
         if self.quiet_hours is not None and any(t.tzinfo is not None for t in self.quiet_hours):
             raise ValueError("quiet hours are wall-clock times in the person's timezone: give them without tzinfo")
         ordered = sorted((*self.rules, *DEFAULT_RULES), key=lambda rule: rule.priority)
