@@ -9,6 +9,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import webbrowser
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -63,6 +64,9 @@ def isolated_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
         path.mkdir(parents=True, exist_ok=True)
         monkeypatch.setenv(var, str(path))
     monkeypatch.setenv("SKYTWIN_DATA_DIR", str(tmp_path / "data"))
+    # webbrowser learns BROWSER once per process; each test's own is the one it must use.
+    monkeypatch.setattr(webbrowser, "_tryorder", None)
+    monkeypatch.setattr(webbrowser, "_browsers", {})
     runtime = Path(tempfile.mkdtemp(prefix="rt-"))  # short: socket paths have a length limit
     runtime.chmod(0o700)
     monkeypatch.setenv("XDG_RUNTIME_DIR", str(runtime))

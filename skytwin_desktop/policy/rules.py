@@ -147,7 +147,8 @@ class Condition:
     @classmethod
     def parse(cls, field: str, operator: str, value: Any) -> Condition:
         """Validate and normalise a condition (risk tiers become ranks) so evaluation never fails."""
-        if not (field in _ACTION_FIELDS or field in _RISK_FIELDS or (field.startswith("param.") and len(field) > 6)):
+        if not isinstance(field, str) or not (field in _ACTION_FIELDS or field in _RISK_FIELDS
+                                              or (field.startswith("param.") and len(field) > 6)):
             raise RuleError(f"unknown field {field!r}; expected one of {', '.join(FIELDS)}")
         try:
             op = Operator(operator)

@@ -4,7 +4,7 @@ Whatever comes in, only our own clear errors come out (or the item is set aside 
 
 from __future__ import annotations
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from skytwin_desktop.config import Config
@@ -88,6 +88,8 @@ def test_any_error_answer_becomes_a_failure_with_a_code(status, body, after_refr
 @FUZZ
 @given(st.lists(json_like(["field", "operator", "value", "kind", "eq", "in", "gte", "risk.financial"]), max_size=3),
        TEXT | st.sampled_from(["allow", "deny", "require_approval"]))
+@example([{"field": None, "operator": None, "value": None}], "allow")  # found by the fuzzer: a field not text
+@example([{"field": ["kind"], "operator": "eq", "value": "x"}], "allow")
 def test_any_rule_is_built_or_refused_in_words(conditions, effect):
     try:
         Rule.build(conditions, effect)  # type: ignore[arg-type]

@@ -9,7 +9,7 @@ import pytest
 
 from skytwin_desktop.domain import Connector
 from skytwin_desktop.text import printable
-from tests.faults.conftest import run_cli
+from tests.support.app_process import run_cli
 
 pytestmark = pytest.mark.slow  # starts processes
 

@@ -75,6 +75,7 @@ def test_a_first_run_says_not_connected_and_offers_connect_and_the_demo(tray, qt
     assert tray.actions[-1] == (GMAIL, "connect") and demo == [True, True]
 
 
+@pytest.mark.slow
 def test_no_welcome_once_something_is_connected(tray, app, google):
     app.context.connectors.connect(GMAIL)
     tray.refresh()

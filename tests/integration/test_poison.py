@@ -23,6 +23,8 @@ from skytwin_desktop.store.models import DecisionLogEntry, SignalInboxRow
 from skytwin_desktop.store.policy import set_tier
 from skytwin_desktop.ui.state import TrayIcon, tray_state
 
+pytestmark = pytest.mark.slow  # starts processes
+
 GMAIL, CALENDAR = Connector.GMAIL, Connector.CALENDAR
 NEWSLETTER = {"List-Unsubscribe": "<mailto:off@news.example>"}
 
@@ -199,7 +201,6 @@ def test_a_message_or_event_of_an_odd_shape_is_set_aside_by_subject_and_sender(a
     assert tray_state(report(app)).icon is TrayIcon.LISTENING, "the rest is read: still listening"
 
 
-@pytest.mark.slow
 def test_set_aside_items_are_listed_by_status(google):
     def run(*args):
         return subprocess.run([sys.executable, "-m", "skytwin_desktop", *args], capture_output=True, text=True,

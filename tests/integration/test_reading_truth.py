@@ -22,6 +22,8 @@ from skytwin_desktop.outcomes import PollOutcome as Outcome
 from skytwin_desktop.ui.state import TrayIcon, tray_state
 from tests.support.stamps import ISO_UTC
 
+pytestmark = pytest.mark.slow  # starts processes
+
 GMAIL, CALENDAR = Connector.GMAIL, Connector.CALENDAR
 
 
@@ -41,7 +43,6 @@ def report(app):
     return Intents(app).report()
 
 
-@pytest.mark.slow
 def test_offline_is_shown_as_not_reading_with_since_why_and_retry(google):
     for connector in ("gmail", "calendar"):
         assert run("connect", connector).returncode == 0
@@ -144,7 +145,6 @@ def test_a_locked_keyring_is_shown_with_the_fix(google, clock):
         context.close()
 
 
-@pytest.mark.slow
 def test_a_fault_of_ours_on_an_odd_answer_is_shown_not_an_unexpected_error(google):
     assert run("connect", "gmail").returncode == 0
     google.fail_next("/gmail/v1/users/me/history", 200, body={"history": 7, "historyId": "99"}, count=3)

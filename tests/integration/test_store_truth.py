@@ -41,6 +41,7 @@ def test_a_write_held_past_the_busy_timeout_is_one_line_and_exit_3(cli, data_dir
     assert json.loads(cli("status", "--json").out)["pause"]["user"] is False, "nothing half-done"
 
 
+@pytest.mark.slow
 def test_a_database_deleted_under_the_app_stops_it_before_it_acts(google, clock):
     """The app kept writing into the deleted file and carried out actions it then forgot."""
     context = build_context(Config.from_env(), clock=clock)

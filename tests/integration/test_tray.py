@@ -300,6 +300,7 @@ def test_a_change_through_the_facade_from_another_thread_reaches_the_tray_at_onc
     controller.shutdown()
 
 
+@pytest.mark.slow
 def test_many_new_approvals_in_one_poll_make_one_notification(qtbot, google, monkeypatch):
     """A poll that queues many actions is announced once, not per action; its button opens Approvals."""
     from skytwin_desktop.clock import utc_now

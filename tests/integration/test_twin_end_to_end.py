@@ -6,8 +6,6 @@ the real handlers the executor dispatches to, as a crash or a person would inter
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 import threading
 from datetime import UTC, datetime, timedelta
 
@@ -21,7 +19,6 @@ from skytwin_desktop.domain import Connector, HealthStatus
 from skytwin_desktop.errors import InputError
 from skytwin_desktop.intents import Intents
 from skytwin_desktop.outcomes import Answer
-from skytwin_desktop.sandbox import GoogleSandbox
 from skytwin_desktop.store import users
 from skytwin_desktop.store.models import (
     ActionRecord,
@@ -33,25 +30,14 @@ from skytwin_desktop.store.models import (
 from skytwin_desktop.store.policy import load_policy_settings, set_tier
 from skytwin_desktop.twin.executor import Executor
 from skytwin_desktop.twin.pipeline import Twin
+from tests.support import empty_google
+from tests.support.app_process import run_cli
+
+pytestmark = pytest.mark.slow  # starts processes
 
 GMAIL, CALENDAR = Connector.GMAIL, Connector.CALENDAR
+sandbox, app = empty_google.sandbox, empty_google.app  # this module's fixtures: every message is its own
 NEWSLETTER = {"List-Unsubscribe": "<mailto:leave@news.example>", "List-Id": "<weekly.news.example>"}
-
-
-@pytest.fixture
-def sandbox():
-    """An empty mailbox and calendar, so every signal in a test is the test's own."""
-    with GoogleSandbox(sample=False) as running:
-        yield running
-
-
-@pytest.fixture
-def app(google):
-    context = build_context(Config.from_env(), clock=utc_now)
-    context.connectors.connect(GMAIL)
-    context.connectors.connect(CALENDAR)
-    yield context
-    context.close()
 
 
 def tier(app, name: str) -> None:
@@ -307,12 +293,6 @@ def test_signals_are_decided_once_even_when_polled_again(google, app):
     assert len(pending(app)) == 1
 
 
-def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "skytwin_desktop", *args], capture_output=True, text=True,
-                          timeout=120)
-
-
-@pytest.mark.slow
 def test_the_cli_lists_approves_and_rejects_and_shows_activity(google, app):
     first, second = newsletter(google, subject="One"), newsletter(google, subject="Two")
     cycle(app)
@@ -349,7 +329,6 @@ def test_the_cli_lists_approves_and_rejects_and_shows_activity(google, app):
     assert "undone" in text and "why:" in text
 
 
-@pytest.mark.slow
 def test_the_tier_command_shows_and_sets_and_logs(google, app):
     shown = run_cli("tier")
     assert shown.returncode == 0 and shown.stdout.strip() == "Trust tier: Just watch"
@@ -454,7 +433,6 @@ def test_an_approval_being_carried_out_is_not_taken_up_by_a_pass_beside_it(googl
     assert modifies(google, message) == 1
 
 
-@pytest.mark.slow
 def test_another_process_never_runs_what_the_app_is_carrying_out(google, app):
     tier(app, "low_autonomy")
     message = newsletter(google)
@@ -485,7 +463,6 @@ def test_paused_mid_batch_then_approved_runs_once(google, app):
     assert records(app)[0].approval_id == waiting.id
 
 
-@pytest.mark.slow
 def test_a_double_undo_reverses_once_and_counts_once(google, app):
     tier(app, "low_autonomy")
     message = newsletter(google)
@@ -537,7 +514,6 @@ def test_a_signal_that_breaks_a_proposer_is_passed_over(google, app):
         assert session.scalars(select(SignalInboxRow)).all() == []
 
 
-@pytest.mark.slow
 def test_the_cli_exits_non_zero_when_nothing_was_done(google, app):
     newsletter(google)
     cycle(app)

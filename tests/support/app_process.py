@@ -61,3 +61,9 @@ def quit_app(app: subprocess.Popen[str], timeout: float = 30.0) -> int:
     """SIGTERM, as a logout sends, and the exit code."""
     app.send_signal(signal.SIGTERM)
     return app.wait(timeout=timeout)
+
+
+def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
+    """`skytwin-desktop ARGS` as its own process, with this environment."""
+    return subprocess.run([sys.executable, "-m", "skytwin_desktop", *args], capture_output=True, text=True,
+                          timeout=120)
