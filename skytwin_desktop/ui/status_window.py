@@ -49,7 +49,7 @@ class BannerWidget(QFrame):
         self.setObjectName(f"banner-{banner.kind}")
         self.setStyleSheet(f"QFrame#{self.objectName()} {{{BANNER_STYLE[banner.kind]}}}")
         row = QHBoxLayout(self)
-        text = text_label(f"{BANNER_MARK[banner.kind]}  {banner.text}")
+        self.text = text = text_label(f"{BANNER_MARK[banner.kind]}  {banner.text}")
         text.setWordWrap(True)
         text.setStyleSheet("background:transparent;")
         row.addWidget(text, 1)
@@ -58,6 +58,14 @@ class BannerWidget(QFrame):
             button.setObjectName(f"reconnect-{banner.connector.value}")
             button.clicked.connect(lambda: self.reconnect_clicked.emit(banner.connector))
             row.addWidget(button)
+
+    def same_place(self, banner: Banner) -> bool:
+        """Whether `banner` is this one with other words (its time, say): shown by `reword`."""
+        return (banner.kind, banner.connector) == (self.banner.kind, self.banner.connector)
+
+    def reword(self, banner: Banner) -> None:
+        self.banner = banner
+        self.text.setText(f"{BANNER_MARK[banner.kind]}  {banner.text}")
 
 
 def connector_text(connector: Connector, report: StatusReport) -> tuple[str, str]:
@@ -189,15 +197,22 @@ class StatusWindow(QWidget):
 
     def show_state(self, report: StatusReport, state: TrayState) -> None:
         self.report = report
-        for widget in self.banners:
-            self.banner_box.removeWidget(widget)
-            widget.deleteLater()
-        self.banners = []
-        for banner in state.banners:
-            widget = BannerWidget(banner)
-            widget.reconnect_clicked.connect(self.reconnect_requested.emit)
-            self.banner_box.addWidget(widget)
-            self.banners.append(widget)
+        same = len(self.banners) == len(state.banners) and all(
+            widget.same_place(banner) for widget, banner in zip(self.banners, state.banners, strict=True))
+        if same:  # the same banners stay (new ones each poll cost memory), with today's words
+            for widget, banner in zip(self.banners, state.banners, strict=True):
+                if widget.banner != banner:
+                    widget.reword(banner)
+        else:
+            for widget in self.banners:
+                self.banner_box.removeWidget(widget)
+                widget.deleteLater()
+            self.banners = []
+            for banner in state.banners:
+                widget = BannerWidget(banner)
+                widget.reconnect_clicked.connect(self.reconnect_requested.emit)
+                self.banner_box.addWidget(widget)
+                self.banners.append(widget)
         self.headline.setText(state.headline)
         for connector, (text, main, cancel) in self.rows.items():
             words_, verb = connector_text(connector, report)

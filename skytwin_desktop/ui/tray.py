@@ -118,6 +118,8 @@ class TrayController(QObject):
         """Starts the app afresh (set by the composition root); offered once it had to stop."""
         self.stopped = False
         """True once the app stopped acting because it cannot go on (its database is gone)."""
+        self._icons: dict[TrayIcon, QIcon] = {}
+        self._shown_icon: TrayIcon | None = None
         self.tray.setContextMenu(self.menu)
         self.tray.activated.connect(self._activated)
         self.window = StatusWindow()
@@ -159,10 +161,17 @@ class TrayController(QObject):
         self._notify()
 
     def _apply(self, state: TrayState) -> None:
+        """Only what changed is set: each new icon is rendered (and cached by Qt) again, and each
+        change goes to the tray host over D-Bus; an unchanged poll result touches nothing."""
         if state.tooltip != self.tray.toolTip():
             log.info("Tray shows: %s", state.tooltip)
-        self.tray.setIcon(icon_for(state.icon))
-        self.tray.setToolTip(state.tooltip)
+            self.tray.setToolTip(state.tooltip)
+        if state.icon is not self._shown_icon:
+            icon = self._icons.get(state.icon)
+            if icon is None:
+                icon = self._icons[state.icon] = icon_for(state.icon)
+            self.tray.setIcon(icon)
+            self._shown_icon = state.icon
         self.state_action.setText(state.tooltip)
         if state.pause_item is PauseItem.OPERATOR:
             self.pause_action.setText("Paused by administrator (SKYTWIN_AUTO_EXECUTE_DISABLED)")

@@ -109,6 +109,28 @@ def test_menu_follows_the_state(qtbot):
     controller.shutdown()
 
 
+def test_a_refresh_that_changes_nothing_makes_nothing_anew(qtbot):
+    """A poll every few minutes for months: an unchanged state keeps the icon it shows (a new QIcon
+    each time would fill Qt's pixmap cache with renderings of the same picture) and the banners it
+    shows (new ones each time leaked their connections)."""
+    source = Source(report(user_paused=True, gmail=HealthStatus.NEEDS_REAUTH))
+    controller = TrayController(source, notifier=RecordingNotifier())
+    qtbot.addWidget(controller.window)
+    icon, banners = controller.tray.icon().cacheKey(), list(controller.window.banners)
+    assert len(banners) == 2
+    for _ in range(3):
+        controller.refresh()
+        assert controller.tray.icon().cacheKey() == icon
+        assert controller.window.banners == banners
+    source.value = report(user_paused=True)
+    controller.refresh()
+    assert [b.banner.kind for b in controller.window.banners] == ["pause"]
+    source.value = report()
+    controller.refresh()
+    assert controller.tray.icon().cacheKey() != icon and controller.window.banners == []
+    controller.shutdown()
+
+
 def test_revoke_shows_amber_one_notification_and_a_banner_then_clears(qtbot):
     notifier = RecordingNotifier()
     source = Source(report())
