@@ -3,7 +3,8 @@ for leaks and unbounded growth. Not part of the test run.
 
 Run from the project folder (needs the test dependencies):
 
-    .venv/bin/python benchmarks/soak.py [--cycles 3600] [--warmup 300]
+    .venv/bin/python benchmarks/soak.py [--cycles 3600] [--warmup 700] [--period 1]
+                                        [--trace 100] [--tracemalloc 450:850]
 
 The app runs in a process of its own, as the tray does (Qt offscreen, the real composition root:
 windows, notifications, the socket door, the scheduler), with one addition: a cycle of every
@@ -12,11 +13,20 @@ shortest poll interval the app accepts is 5 s. This process keeps the Google san
 every few cycles) and, every few hundred cycles, mixes in a burst of 5xx answers, a revoked grant
 followed by a reconnect through the running app, and a pause and resume from the command line.
 
+The warm-up holds one of each kind of event (the first 5xx burst at 150, pause and resume at 200 and
+260, a revocation and the sign-ins after it at 300 and 330, the next pause at 600): what a kind of
+event loads the first time it happens (the sign-in flow's modules, say) is not growth.
+
 It reads the app's /proc entries at the end of the warm-up and at the end, and prints and checks:
 RSS growth after the warm-up <= 5 MiB; threads and open files flat; the log within its rotation
 (6 files of 1 MB); the database file's growth per row kept (decisions, actions, approvals, handled
 items: what `history_days` bounds) and the write-ahead log within SQLite's checkpoints. Exits 1 if
 a check fails.
+
+To find where memory goes: `--trace N` prints the app's memory every N cycles (RSS, what malloc
+holds in use and free, SQLite's own, Python's blocks and objects), and `--tracemalloc FROM:TO`
+prints the Python allocations that grew between those cycles, by where they were made (it slows
+the app). `--period` shortens the cycle for a quick look; the figures that count use 1 s.
 """
 
 from __future__ import annotations
@@ -29,6 +39,7 @@ import sys
 import tempfile
 import threading
 import time
+import tracemalloc
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -62,14 +73,32 @@ def child() -> int:
     parts = attach_tray(qt, QSystemTrayIcon(), app, lock, place.socket,
                         lambda argv, write: serve(app, argv, write))
     busy = threading.Event()
+    cycles = 0
+    trace = int(os.environ.get("SOAK_TRACE", "0"))
+    traced_from, _, traced_to = os.environ.get("SOAK_TRACEMALLOC", "0:0").partition(":")
+    snapshots: list[object] = []
 
     def cycle() -> None:
+        nonlocal cycles
         try:
             for connector in sorted(app.connected()):
                 parts.scheduler.cycle(connector)
         except Exception as exc:  # noqa: BLE001 - counted by the parent from the log
             print(f"cycle failed: {type(exc).__name__}: {exc}", file=sys.stderr, flush=True)
         finally:
+            cycles += 1
+            if trace and cycles % trace == 0:
+                print(f"trace {cycles} {memory_line()}", file=sys.stderr, flush=True)
+            if cycles == int(traced_from):
+                tracemalloc.start(12)
+                snapshots.append(tracemalloc.take_snapshot())
+            if cycles == int(traced_to) and snapshots:
+                grown = tracemalloc.take_snapshot().compare_to(snapshots[0], "traceback")  # type: ignore[arg-type]
+                for stat in grown[:12]:
+                    print(f"tracemalloc {stat.size_diff / 1024:+.1f} KiB {stat.count_diff:+d} blocks, made at:",
+                          *(f"tracemalloc   {line}" for line in stat.traceback.format()[-16:]),
+                          sep="\n", file=sys.stderr)
+                sys.stderr.flush()
             busy.clear()
 
     def tick() -> None:
@@ -79,7 +108,7 @@ def child() -> int:
 
     timer = QTimer()
     timer.timeout.connect(tick)
-    timer.start(1000)
+    timer.start(int(1000 * float(os.environ.get("SOAK_PERIOD", "1"))))  # set by the parent from --period
     import signal
 
     signal.signal(signal.SIGTERM, lambda *_: QTimer.singleShot(0, qt.quit))
@@ -89,6 +118,31 @@ def child() -> int:
     app.close()
     lock.release()
     return code
+
+
+def memory_line() -> str:
+    """Where the process's memory is, for the curve: RSS, what malloc holds in use and free, SQLite's
+    own allocations, Python's small blocks and objects."""
+    import ctypes
+    import gc
+
+    class MallInfo2(ctypes.Structure):
+        _fields_ = [(name, ctypes.c_size_t) for name in
+                    ("arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks", "fsmblks", "uordblks", "fordblks",
+                     "keepcost")]
+
+    libc = ctypes.CDLL("libc.so.6")
+    libc.mallinfo2.restype = MallInfo2
+    info = libc.mallinfo2()
+    sqlite = ctypes.CDLL("libsqlite3.so.0")
+    sqlite.sqlite3_memory_used.restype = ctypes.c_int64
+    status = Path("/proc/self/status").read_text()
+    rss = int(re.search(r"^VmRSS:\s+(\d+) kB", status, re.M).group(1)) / 1024
+    mib = 1024 * 1024
+    return (f"rss={rss:.1f} malloc_used={(info.uordblks + info.hblkhd) / mib:.1f} "
+            f"malloc_free={info.fordblks / mib:.1f} "
+            f"sqlite={sqlite.sqlite3_memory_used() / mib:.1f} pyblocks={sys.getallocatedblocks()} "
+            f"objects={len(gc.get_objects())} none_refs={sys.getrefcount(None)}")
 
 
 def proc_figures(pid: int, data: Path) -> dict[str, float]:
@@ -125,7 +179,13 @@ def run(command: list[str], env: dict[str, str], *, done: str | None = None) -> 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cycles", type=int, default=3600, help="seconds of polling (default 3600)")
-    parser.add_argument("--warmup", type=int, default=300, help="cycles before the first reading (default 300)")
+    parser.add_argument("--warmup", type=int, default=700,
+                        help="cycles before the first reading, one of each kind of event (default 700)")
+    parser.add_argument("--period", type=float, default=1.0, help="seconds per cycle (default 1)")
+    parser.add_argument("--trace", type=int, default=0, metavar="N",
+                        help="print the app's memory every N cycles, and the curve at the end")
+    parser.add_argument("--tracemalloc", default="0:0", metavar="FROM:TO",
+                        help="print the Python allocations that grew between these cycles")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -138,7 +198,9 @@ def main() -> int:
     data = scratch / "data"
     with GoogleSandbox() as sandbox:
         env = connected_environment(sandbox, data) | {"QT_QPA_PLATFORM": "offscreen", "SKYTWIN_POLL_INTERVAL": "3600",
-                                                      "XDG_RUNTIME_DIR": str(scratch / "rt")}
+                                                      "XDG_RUNTIME_DIR": str(scratch / "rt"),
+                                                      "SOAK_PERIOD": str(args.period), "SOAK_TRACE": str(args.trace),
+                                                      "SOAK_TRACEMALLOC": args.tracemalloc}
         (scratch / "rt").mkdir(mode=0o700)
         env.pop("DBUS_SESSION_BUS_ADDRESS", None)
         cli = [sys.executable, "-m", "skytwin_desktop"]
@@ -153,7 +215,7 @@ def main() -> int:
         refused = 0  # commands the running app did not carry out
         start = time.monotonic()
         for second in range(1, args.cycles + 1):
-            time.sleep(max(0.0, start + second - time.monotonic()))
+            time.sleep(max(0.0, start + second * args.period - time.monotonic()))
             if app.poll() is not None:
                 print(f"the app ended at cycle {second}: {errors.read_text()[-2000:]}")
                 return 1
@@ -187,7 +249,8 @@ def main() -> int:
             app.wait(timeout=30)
         except subprocess.TimeoutExpired:
             app.kill()
-        failures = errors.read_text().count("cycle failed")
+        said = errors.read_text()
+        failures = said.count("cycle failed")
 
     growth = end["rss_mib"] - warm["rss_mib"]
     per_row = (end["database"] - warm["database"]) / max(1, end["rows"] - warm["rows"])
@@ -209,6 +272,9 @@ def main() -> int:
     for name, value, met, target in checks:
         print(f"{name:<32} {value:<34} {target}{'' if met else '  NOT met'}")
     print(f"{os.cpu_count()} CPUs; Python {sys.version.split()[0]}")
+    if args.trace or args.tracemalloc != "0:0":
+        print("\nThe app's memory, cycle by cycle:", *(line for line in said.splitlines()
+                                                     if line.startswith(("trace ", "tracemalloc "))), sep="\n")
     return 0 if all(met for *_, met, _ in checks) else 1
 
 
