@@ -27,6 +27,7 @@ def test_emitting_leaves_pythons_singletons_counted_right(qtbot):
     sender.anything.connect(received.append)
     sender.nothing.connect(lambda: received.append("nothing"))
     sender.text.connect(received.append)
+    was_collecting = gc.isenabled()
     gc.disable()
     try:
         before = _counts()
@@ -37,13 +38,15 @@ def test_emitting_leaves_pythons_singletons_counted_right(qtbot):
         received.clear()
         after = _counts()
     finally:
-        gc.enable()
+        if was_collecting:
+            gc.enable()
     assert after == before, f"True, False, None counted {before} before 120 emits and {after} after"
 
 
 def test_a_queued_emit_from_a_worker_thread_too(qtbot):
     sender, received = Sender(), []
     sender.anything.connect(received.append, Qt.ConnectionType.QueuedConnection)
+    was_collecting = gc.isenabled()
     gc.disable()
     try:
         before = _counts()
@@ -54,7 +57,8 @@ def test_a_queued_emit_from_a_worker_thread_too(qtbot):
         received.clear()
         after = _counts()
     finally:
-        gc.enable()
+        if was_collecting:
+            gc.enable()
     # A thread of its own moves None's count a little by itself; a bad emit moves one of them by 40.
     assert all(abs(a - b) < 20 for a, b in zip(after, before, strict=True)), (
         f"True, False, None counted {before} before 40 queued emits and {after} after")
