@@ -1,5 +1,6 @@
 """SIGKILL at random moments (seeded) of the twin at work: `poll-once` over a mailbox of a few
-hundred newsletters at a tier that archives them by itself, and `connect` mid-sign-in. After
+hundred newsletters at a tier that archives them by itself, and `connect` mid-sign-in, 30 times
+each. After
 every kill the database passes SQLite's integrity check; in the end every message was archived
 at Google exactly once, and no action is left half-done."""
 
@@ -105,11 +106,14 @@ def test_connect_killed_at_random_moments_never_claims_a_connection_it_has_not(g
 
     chance = random.Random(77)
     tokens = TokenStore()
-    for _ in range(6):
+    google.stall_next("/", 0.05, count=100_000)  # Google's round trips: the sign-in takes as long as a real one
+    killed_mid_sign_in = 0
+    for _ in range(KILLS):
         process = _connect()
-        time.sleep(chance.uniform(0.3, 2.5))
+        time.sleep(chance.uniform(0.2, 1.6))  # a sign-in here takes about 1.5 s from the process start
         if process.poll() is None:
             process.send_signal(signal.SIGKILL)
+            killed_mid_sign_in += 1
         process.wait(timeout=60)
         if not Config.from_env().database_path.exists():
             continue  # killed before the database was made
@@ -121,5 +125,6 @@ def test_connect_killed_at_random_moments_never_claims_a_connection_it_has_not(g
         assert state in ("disabled", "connected")
         if state == "connected":
             assert tokens.load(1, Connector.GMAIL), "connected means its token is kept"
+    assert killed_mid_sign_in >= KILLS // 2, "most kills came while the sign-in was under way"
     assert _connect().wait(timeout=120) == 0
     assert subprocess.run([sys.executable, "-m", "skytwin_desktop", "poll-once"], timeout=120).returncode == 0
