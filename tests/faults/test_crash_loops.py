@@ -108,9 +108,15 @@ def test_connect_killed_at_random_moments_never_claims_a_connection_it_has_not(g
     tokens = TokenStore()
     google.stall_next("/", 0.05, count=100_000)  # Google's round trips: the sign-in takes as long as a real one
     killed_mid_sign_in = 0
-    for _ in range(KILLS):
+    for attempt in range(KILLS):
+        seen = len(google.requests)
         process = _connect()
-        time.sleep(chance.uniform(0.2, 1.6))  # a sign-in here takes about 1.5 s from the process start
+        if attempt % 3 == 0:  # at any moment from its start: loading, opening the browser
+            time.sleep(chance.uniform(0.05, 0.8))
+        else:  # after its first, second or third request to Google: the consent page, the token, the account
+            further = seen + chance.randint(1, 3)
+            until(lambda further=further, process=process: len(google.requests) >= further
+                  or process.poll() is not None, limit=60, step=0.002)
         if process.poll() is None:
             process.send_signal(signal.SIGKILL)
             killed_mid_sign_in += 1
