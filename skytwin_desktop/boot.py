@@ -59,8 +59,8 @@ def start_tray(config: Config, place: InstancePaths, lock: InstanceLock, *, demo
         built = Signal(object)
         failed = Signal(object)
 
-    existing = QApplication.instance()
-    qt = existing if isinstance(existing, QApplication) else QApplication(sys.argv)
+    qt = QApplication.instance() or QApplication(sys.argv)
+    assert isinstance(qt, QApplication), "the tray needs a QApplication, not a bare QCoreApplication"
     qt.setApplicationName(APP_TITLE)
     qt.setDesktopFileName("skytwin-desktop")
     qt.setQuitOnLastWindowClosed(False)
