@@ -34,7 +34,6 @@ _TIER_LIMIT: dict[TrustTier, RiskTier | None] = {
     TrustTier.HIGH_AUTONOMY: RiskTier.HIGH,
 }
 _TIERS: dict[str, TrustTier] = {tier.value: tier for tier in TrustTier}
-_LABEL = {tier: tier.label for tier in TrustTier}
 _LEVELS = (Confirmation.NONE, Confirmation.SINGLE, Confirmation.DUAL)
 
 
@@ -65,25 +64,33 @@ def _domain_listed(domain: str | None, listed: frozenset[str], suffixes: tuple[s
     return domain in listed or domain.endswith(suffixes)
 
 
+_ASKS_FIRST: dict[TrustTier, Ask] = {
+    tier: (1, "tier_requires_approval", f"At '{tier.label}' your twin asks before acting", Check.TIER)
+    for tier, limit in _TIER_LIMIT.items() if limit is None
+}
+_ABOVE_TIER: dict[tuple[RiskTier, TrustTier], Ask] = {
+    (risk, tier): (1, "risk_above_tier", f"{risk.label.capitalize()} risk is above what '{tier.label}' handles alone",
+                   Check.TIER)
+    for risk in RiskTier for tier in TrustTier
+}
+"""The tier's words, written once for every tier and risk: this path is hot."""
+
+
 def tier_limit(action: ProposedAction, settings: PolicySettings, tier: TrustTier, risk: RiskAssessment,
                now: datetime, operator_paused: bool, level: int) -> Verdict:
     """Lower tiers ask before everything; the others ask above the risk they handle alone."""
     limit = _TIER_LIMIT[tier]
     if limit is None:
-        return 1, "tier_requires_approval", f"At '{_LABEL[tier]}' your twin asks before acting", Check.TIER
+        return _ASKS_FIRST[tier]
     if risk.overall > limit:
-        return (1, "risk_above_tier", f"{risk.overall.label.capitalize()} risk is above what '{_LABEL[tier]}' "
-                "handles alone", Check.TIER)
+        return _ABOVE_TIER[risk.overall, tier]
     return None
 
 
 def injection_guard(action: ProposedAction, settings: PolicySettings, tier: TrustTier, risk: RiskAssessment,
                     now: datetime, operator_paused: bool, level: int) -> Verdict:
     """Drastic kinds and text that reads like instructions need the person, once or twice."""
-    concern = guard(action)
-    if concern is None:
-        return None
-    return concern[0].rank, concern[1], concern[2], Check.INJECTION
+    return guard(action)
 
 
 def autonomy_settings(action: ProposedAction, settings: PolicySettings, tier: TrustTier, risk: RiskAssessment,
