@@ -17,6 +17,10 @@ beside it, and the ratio):
   window, from /proc/PID/stat and /proc/PID/task/*/status;
 - CLI `--version` and `status` (baseline: `python -c pass`).
 
+Beside the table, a third process gives the PSS of the "libraries floor": the floor with the chosen
+stack's libraries imported and left unused, so the figure above the floor splits into what the
+libraries cost by being there and what SkyTwin's own code and data add.
+
 Targets: docked <= 1.5 x floor; PSS <= floor + 35 MiB; idle CPU <= max(2 x floor, 1 ms/min);
 wake-ups <= 0.1/s; `--version` <= 0.3 s; `status` <= 0.5 s. Reports whether each is met; exits 0.
 """
@@ -59,6 +63,21 @@ FLOOR = textwrap.dedent(f"""
     icon.show()
     sys.exit(app.exec())
 """)
+LIBRARIES_NAME = "SkyTwin libraries floor"
+LIBRARIES = FLOOR.replace(repr(FLOOR_NAME), repr(LIBRARIES_NAME)).replace("sys.exit(app.exec())", textwrap.dedent("""
+    import sqlalchemy, sqlalchemy.orm, sqlalchemy.dialects.sqlite
+    import google.oauth2.credentials, google.auth.transport.requests
+    import keyring
+    keyring.get_keyring()
+    import apscheduler.schedulers.background
+    import gc
+    gc.collect()
+    sys.exit(app.exec())
+"""))
+"""The floor with the chosen stack's libraries loaded and nothing done with them: what the stack
+costs before any code of SkyTwin's runs (SQLAlchemy Core and ORM with its SQLite dialect,
+google-auth with requests, keyring with the backend SkyTwin's run uses, APScheduler; the import's
+garbage collected, as SkyTwin does once it has started)."""
 TICKS = os.sysconf("SC_CLK_TCK")
 
 
@@ -172,7 +191,7 @@ def main() -> int:
     time.sleep(1)
     tint2 = subprocess.Popen(["tint2"], env=base, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     time.sleep(2)
-    floor, app = Figures(), Figures()
+    floor, app, libraries = Figures(), Figures(), Figures()
     try:
         with GoogleSandbox() as sandbox:
             env = connected_environment(sandbox, scratch / "data") | {"SKYTWIN_POLL_INTERVAL": "300"}
@@ -184,6 +203,7 @@ def main() -> int:
             for number in range(args.starts):
                 idle = args.idle_seconds if number < args.idle_runs else 0
                 run_once([sys.executable, "-c", FLOOR], base, FLOOR_NAME, floor, idle, None)
+                run_once([sys.executable, "-c", LIBRARIES], env, LIBRARIES_NAME, libraries, 0, None)
                 log.write_text("")  # only this start's lines
                 run_once([sys.executable, "-m", "skytwin_desktop"], env, "SkyTwin Desktop", app, idle, log)
                 print(f"start {number + 1}/{args.starts}: floor docked {floor.docked[-1]:.2f} s, "
@@ -220,6 +240,9 @@ def main() -> int:
             met, goal = None, "-"
         mark = "" if met is None else (" met" if met else " NOT met")
         print(f"{label:<22} {base_value:>9.2f} {value:>9.2f} {ratio:>6.2f}x  {goal}{mark}")
+    stack, bare, ours = median(libraries.pss_mib), median(floor.pss_mib), median(app.pss_mib)
+    print(f"\nlibraries floor (the floor with SQLAlchemy, google-auth, keyring and APScheduler loaded, unused): "
+          f"PSS {stack:.1f} MiB = floor + {stack - bare:.1f}; SkyTwin is {ours - stack:.1f} MiB above it")
     print(f"\n{args.starts} cold starts each, {args.idle_runs} of them idle for {args.idle_seconds:.0f} s; "
           f"{os.cpu_count()} CPUs; Python {sys.version.split()[0]}")
     return 0

@@ -10,13 +10,11 @@ from __future__ import annotations
 
 import logging
 import os
-import plistlib
 import subprocess
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Protocol
-from xml.parsers.expat import ExpatError
 
 from skytwin_desktop.desktop_entry import (
     APP_ID,
@@ -162,6 +160,9 @@ def _agent_path(env: Mapping[str, str]) -> Path:
 
 
 def _agent_enabled(path: Path, env: Mapping[str, str]) -> bool:
+    import plistlib  # macOS only: not loaded on other systems
+    from xml.parsers.expat import ExpatError
+
     try:
         with path.open("rb") as file:
             agent = plistlib.load(file)
@@ -174,6 +175,8 @@ def _agent_enabled(path: Path, env: Mapping[str, str]) -> bool:
 
 
 def _set_agent(command: list[str], path: Path) -> Path:
+    import plistlib
+
     if not command:
         remove_file(path, "the login item")
         return path

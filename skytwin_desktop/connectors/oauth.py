@@ -8,12 +8,8 @@ import logging
 import os
 import threading
 import time
-import webbrowser
-import wsgiref.simple_server
-import wsgiref.util
 from collections.abc import Callable
 from dataclasses import dataclass
-from html import escape
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs
@@ -22,7 +18,9 @@ from skytwin_desktop.connectors.endpoints import SCOPES, GoogleEndpoints
 from skytwin_desktop.domain import Connector
 from skytwin_desktop.errors import ConfigError, SkytwinError
 
-if TYPE_CHECKING:  # the Google sign-in libraries load when a sign-in starts, not for every command
+if TYPE_CHECKING:  # the Google sign-in libraries and the one-off page's server load when a sign-in starts
+    from wsgiref.simple_server import WSGIServer
+
     from google.oauth2.credentials import Credentials
     from google_auth_oauthlib.flow import InstalledAppFlow
 
@@ -105,11 +103,13 @@ class _Callback:
             self.outcome = SignInError(f"{title} was not connected: {why}.")
             return self._page(start_response, "200 OK", f"{title} was not connected",
                               f"The sign-in did not go ahead: {why}. Nothing was connected.")
+        from wsgiref.util import request_uri
+
         import requests
         from oauthlib.oauth2.rfc6749.errors import OAuth2Error
 
         try:  # oauthlib insists on https in the answer's address; the redirect itself is loopback http
-            self.flow.fetch_token(authorization_response=wsgiref.util.request_uri(environ).replace("http", "https", 1))
+            self.flow.fetch_token(authorization_response=request_uri(environ).replace("http", "https", 1))
         except OAuth2Error as exc:
             self.outcome = SignInError(f"Google sign-in for {title} failed ({exc.error}).")
         except requests.RequestException:
@@ -124,6 +124,8 @@ class _Callback:
 
     @staticmethod
     def _page(start_response: Any, status: str, title: str, text: str) -> list[bytes]:
+        from html import escape
+
         start_response(status, [("Content-Type", "text/html; charset=utf-8")])
         return [f"<!DOCTYPE html><title>{escape(title)}</title><h1>{escape(title)}</h1><p>{escape(text)}</p>"
                 .encode()]
@@ -136,9 +138,15 @@ def _duration(seconds: int) -> str:
     return f"{seconds} second{'s' if seconds != 1 else ''}"
 
 
-class _QuietHandler(wsgiref.simple_server.WSGIRequestHandler):
-    def log_message(self, format: str, *args: Any) -> None:
-        """The request line carries the sign-in code: never print it."""
+def _one_off_server(callback: _Callback) -> WSGIServer:
+    """The page on 127.0.0.1 the browser comes back to (its modules load only for a sign-in)."""
+    from wsgiref.simple_server import WSGIRequestHandler, make_server
+
+    class QuietHandler(WSGIRequestHandler):
+        def log_message(self, format: str, *args: Any) -> None:
+            """The request line carries the sign-in code: never print it."""
+
+    return make_server("127.0.0.1", 0, callback, handler_class=QuietHandler)
 
 
 def sign_in(connector: Connector, client: ClientSecrets, endpoints: GoogleEndpoints,
@@ -149,6 +157,8 @@ def sign_in(connector: Connector, client: ClientSecrets, endpoints: GoogleEndpoi
     the code (PKCE) and only then says whether it worked. `tell` gets the sign-in address and how
     long SkyTwin waits, always: a browser that did not open is not a dead end. `waiting(url,
     seconds)` hears the same for the windows; setting `cancel` ends the wait."""
+    import webbrowser
+
     from google_auth_oauthlib.flow import InstalledAppFlow
 
     config = {
@@ -169,7 +179,7 @@ def sign_in(connector: Connector, client: ClientSecrets, endpoints: GoogleEndpoi
         has_browser = False
     title = Connector(connector).display_name
     callback = _Callback(flow, title)
-    server = wsgiref.simple_server.make_server("127.0.0.1", 0, callback, handler_class=_QuietHandler)
+    server = _one_off_server(callback)
     try:
         flow.redirect_uri = f"http://127.0.0.1:{server.server_port}/"
         url, callback.expected_state = flow.authorization_url(access_type="offline", prompt="consent")

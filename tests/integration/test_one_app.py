@@ -198,6 +198,26 @@ def test_the_command_line_loads_no_store_qt_or_google_code_before_it_must():
     assert done.stdout.strip() == "[]"
 
 
+def test_the_sign_in_page_server_and_the_browser_load_only_for_a_sign_in():
+    """What only a sign-in needs (the one-off page's HTTP server, the browser launcher), and the
+    macOS login item's property lists, stay out of a running app that is not signing in: no module
+    of the app loads them, except the demo's own sandbox and browser."""
+    probe = ("import sys, importlib, pathlib, skytwin_desktop\n"
+             "root = pathlib.Path(skytwin_desktop.__file__).parent\n"
+             "for path in sorted(root.rglob('*.py')):\n"
+             "    parts = path.relative_to(root).with_suffix('').parts\n"
+             "    if parts[0] not in ('demo', 'sandbox') and parts[-1] != '__main__':\n"
+             "        importlib.import_module('.'.join(('skytwin_desktop', *parts)).removesuffix('.__init__'))\n"
+             "print(len([m for m in sys.modules if m.startswith('skytwin_desktop.')]), sorted({'webbrowser', "
+             "'wsgiref', 'http.server', 'socketserver', 'plistlib'} & set(sys.modules)))")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60,
+                          env={**os.environ, "QT_QPA_PLATFORM": "offscreen"})
+    assert done.returncode == 0, done.stderr
+    count, loaded = done.stdout.strip().split(" ", 1)
+    assert int(count) > 60, "every module of the app was imported"
+    assert loaded == "[]"
+
+
 def test_status_with_no_app_running_loads_no_google_keyring_qt_or_alembic(data_dir):
     """Google and keyring code load with the first sign-in or poll, Alembic only when the schema
     must change, Qt only for the tray, SQLAlchemy only when the file needs more than a look."""
