@@ -14,7 +14,8 @@ beside it, and the ratio):
 - true state: to the tray showing the real state (SkyTwin logs every change of what it shows);
 - PSS 10 s after docking, from /proc/PID/smaps_rollup;
 - idle CPU (ms per minute) and wake-ups (context switches of all threads per second) over the idle
-  window, from /proc/PID/stat and /proc/PID/task/*/status;
+  window, from /proc/PID/task/*/schedstat (nanoseconds; /proc/PID/stat's ticks where it is missing)
+  and /proc/PID/task/*/status;
 - CLI `--version` and `status` (baseline: `python -c pass`).
 
 Beside the table, a third process gives the PSS of the "libraries floor": the floor with the chosen
@@ -112,9 +113,21 @@ def pss_mib(pid: int) -> float:
     return int(re.search(r"^Pss:\s+(\d+) kB", text, re.M).group(1)) / 1024
 
 
-def cpu_ticks(pid: int) -> int:
+def cpu_ms(pid: int) -> float:
+    """CPU time of all threads so far, in ms: from the scheduler's nanosecond counts where the kernel
+    keeps them (/proc/PID/task/*/schedstat), else from /proc/PID/stat's clock ticks, whose 10 ms grain
+    turns one short wake-up into 10 ms/min over a minute."""
+    tasks = list(Path(f"/proc/{pid}/task").glob("*/schedstat"))
+    if tasks:
+        total = 0
+        for task in tasks:
+            try:
+                total += int(task.read_text().split()[0])
+            except (OSError, ValueError, IndexError):
+                continue  # a thread that ended meanwhile
+        return total / 1e6
     fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
-    return int(fields[11]) + int(fields[12])  # utime + stime
+    return (int(fields[11]) + int(fields[12])) * 1000 / TICKS  # utime + stime
 
 
 def switches(pid: int) -> int:
@@ -146,9 +159,9 @@ def run_once(command: list[str], env: dict[str, str], name: str, figures: Figure
         time.sleep(max(0.0, 10 - (time.monotonic() - start - took)))
         figures.pss_mib.append(pss_mib(process.pid))
         if idle:
-            ticks, woken = cpu_ticks(process.pid), switches(process.pid)
+            used, woken = cpu_ms(process.pid), switches(process.pid)
             time.sleep(idle)
-            figures.cpu_ms_per_min.append((cpu_ticks(process.pid) - ticks) * 1000 / TICKS * 60 / idle)
+            figures.cpu_ms_per_min.append((cpu_ms(process.pid) - used) * 60 / idle)
             figures.wakeups_per_s.append((switches(process.pid) - woken) / idle)
     finally:
         process.terminate()
