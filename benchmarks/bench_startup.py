@@ -255,7 +255,8 @@ def main() -> int:
         print(f"{label:<22} {base_value:>9.2f} {value:>9.2f} {ratio:>6.2f}x  {goal}{mark}")
     stack, bare, ours = median(libraries.pss_mib), median(floor.pss_mib), median(app.pss_mib)
     print(f"\nlibraries floor (the floor with SQLAlchemy, google-auth, keyring and APScheduler loaded, unused): "
-          f"PSS {stack:.1f} MiB = floor + {stack - bare:.1f}; SkyTwin is {ours - stack:.1f} MiB above it")
+          f"PSS {stack:.1f} MiB = floor + {stack - bare:.1f}; SkyTwin {abs(ours - stack):.1f} MiB "
+          f"{'above' if ours >= stack else 'below'} it")
     print(f"\n{args.starts} cold starts each, {args.idle_runs} of them idle for {args.idle_seconds:.0f} s; "
           f"{os.cpu_count()} CPUs; Python {sys.version.split()[0]}")
     return 0
