@@ -6,6 +6,7 @@ icon has its own shape or badge, and the tooltip and menu say it in words.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -94,62 +95,84 @@ def tray_state(report: StatusReport, problem: str | None = None, detail: str | N
     """`problem`: why the app cannot work at all (its database), in a few words, if it cannot;
     `detail`: the same in a whole sentence, with what to do (shown as a banner); `demo`: against
     the built-in pretend Google account, which the tray says."""
-    broken = report.needs_reauth
-    unread = report.not_reading
-    unconnected = report.nothing_connected
-    paused = report.operator_paused or report.user_paused
-    phrases = []
     waiting = tuple(wait.connector for wait in report.signing_in)
+    icon = _icon(report, problem)
+    headline = "; ".join(_phrases(report, problem, waiting, listening=icon is TrayIcon.LISTENING))
+    name = "SkyTwin demo (a pretend Google account)" if demo else "SkyTwin"
+    return TrayState(icon=icon, tooltip=f"{name} — {headline}", pause_item=_pause_item(report),
+                     approvals=report.pending_approvals,
+                     reconnect=tuple(c for c in report.needs_reauth if c not in waiting),
+                     banners=_banners(report, problem, detail, waiting), signing_in=waiting,
+                     headline=headline[:1].upper() + headline[1:])
+
+
+def _icon(report: StatusReport, problem: str | None) -> TrayIcon:
+    """The worst that is true wins: the app cannot work, a service needs reconnecting, a service is
+    not being read; each with a pause badge when paused."""
+    paused = report.operator_paused or report.user_paused
     if problem:
-        phrases.append(problem)
+        return TrayIcon.ERROR
+    if report.needs_reauth:
+        return TrayIcon.ATTENTION_PAUSED if paused else TrayIcon.ATTENTION
+    if report.not_reading or report.nothing_connected:
+        return TrayIcon.NOT_READING_PAUSED if paused else TrayIcon.NOT_READING
+    return TrayIcon.PAUSED if paused else TrayIcon.LISTENING
+
+
+def _phrases(report: StatusReport, problem: str | None, waiting: tuple[Connector, ...], *,
+             listening: bool) -> list[str]:
+    """The state in words, worst first; "listening to …" only when nothing else is to be said."""
+    phrases = [problem] if problem else []
     if waiting:
-        titles = " and ".join(c.display_name for c in waiting)
-        phrases.append(f"waiting for you to sign in to {titles} in your browser")
-    if unconnected and not waiting:
+        phrases.append(f"waiting for you to sign in to {_and(waiting)} in your browser")
+    elif report.nothing_connected:
         phrases.append("not connected to Google")
+    broken = report.needs_reauth
     if broken:
-        titles = " and ".join(c.display_name for c in broken)
-        phrases.append(f"{titles} {'needs' if len(broken) == 1 else 'need'} reconnecting")
-    by_why: dict[str, list[str]] = {}
-    for connector in unread:
-        by_why.setdefault(_problem_phrase(report.connectors[connector]), []).append(connector.display_name)
-    for why, names in by_why.items():
-        phrases.append(f"not reading {' and '.join(names)} ({why})")
+        phrases.append(f"{_and(broken)} {'needs' if len(broken) == 1 else 'need'} reconnecting")
+    phrases.extend(_not_reading_phrases(report))
+    paused_by = _PAUSED_BY.get(_pause_item(report))
+    if paused_by:
+        phrases.append(paused_by)
+    if listening:
+        phrases.append(f"listening to {_and([c for c, state in report.connectors.items() if state.reading])}")
+    return phrases
+
+
+def _not_reading_phrases(report: StatusReport) -> list[str]:
+    """One phrase per reason, naming the services it keeps from being read."""
+    by_why: dict[str, list[Connector]] = {}
+    for connector in report.not_reading:
+        by_why.setdefault(_problem_phrase(report.connectors[connector]), []).append(connector)
+    return [f"not reading {_and(connectors)} ({why})" for why, connectors in by_why.items()]
+
+
+def _and(connectors: Sequence[Connector]) -> str:
+    return " and ".join(connector.display_name for connector in connectors)
+
+
+def _pause_item(report: StatusReport) -> PauseItem:
     if report.operator_paused:
-        phrases.append("paused by your administrator")
-    elif report.user_paused:
-        phrases.append("paused by you")
-    if problem:
-        icon = TrayIcon.ERROR
-    elif broken:
-        icon = TrayIcon.ATTENTION_PAUSED if paused else TrayIcon.ATTENTION
-    elif unread or unconnected:
-        icon = TrayIcon.NOT_READING_PAUSED if paused else TrayIcon.NOT_READING
-    elif paused:
-        icon = TrayIcon.PAUSED
-    else:
-        icon = TrayIcon.LISTENING
-        reading = [name.display_name for name, state in report.connectors.items() if state.reading]
-        phrases.append(f"listening to {' and '.join(reading)}")
-    if report.operator_paused:
-        pause_item = PauseItem.OPERATOR
-    else:
-        pause_item = PauseItem.RESUME if report.user_paused else PauseItem.PAUSE
+        return PauseItem.OPERATOR
+    return PauseItem.RESUME if report.user_paused else PauseItem.PAUSE
+
+
+_PAUSED_BY = {PauseItem.OPERATOR: "paused by your administrator", PauseItem.RESUME: "paused by you"}
+
+
+def _banners(report: StatusReport, problem: str | None, detail: str | None,
+             waiting: tuple[Connector, ...]) -> tuple[Banner, ...]:
     banners = [Banner("error", detail)] if problem and detail else []
     pause_text = pause_banner_text(report)
     if pause_text:
         banners.append(Banner("pause", pause_text))
-    for connector in broken:
+    for connector in report.needs_reauth:
         banners.append(Banner("reauth", reauth_message(connector, report.connectors[connector].error_code), connector))
-    for connector in unread:
+    for connector in report.not_reading:
         banners.append(Banner("not-reading", not_reading_message(connector, report.connectors[connector], report.now)))
-    if unconnected and not waiting:
+    if report.nothing_connected and not waiting:
         banners.append(Banner("not-reading", NOT_CONNECTED))
-    headline = "; ".join(phrases)
-    name = "SkyTwin demo (a pretend Google account)" if demo else "SkyTwin"
-    return TrayState(icon=icon, tooltip=f"{name} — {headline}", pause_item=pause_item,
-                     approvals=report.pending_approvals, reconnect=tuple(c for c in broken if c not in waiting),
-                     banners=tuple(banners), signing_in=waiting, headline=headline[:1].upper() + headline[1:])
+    return tuple(banners)
 
 
 def _problem_phrase(state: ConnectorState) -> str:
