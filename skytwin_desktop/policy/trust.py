@@ -73,20 +73,27 @@ def review_tier(current: TrustTier, history: Sequence[FeedbackEvent], now: datet
     rule = PROMOTIONS.get(current)
     if rule is None or not history:
         return None
+    reason = _promotion_reason(rule, history, now)
+    return TierChange(current, _step(current, +1), reason) if reason else None
+
+
+def _promotion_reason(rule: Promotion, history: Sequence[FeedbackEvent], now: datetime) -> str | None:
     streak = 0
     for event in reversed(history):
         if event.kind is not Feedback.APPROVED:
             break
         streak += 1
-    judged = [e for e in history if e.kind in (Feedback.APPROVED, Feedback.REJECTED)]
+    judged = _judged(history)
     rate = sum(1 for e in judged if e.kind is Feedback.APPROVED) / len(judged) if judged else 0.0
     covered = now - min(e.at for e in history)
     if streak >= rule.streak and rate >= rule.rate and covered >= rule.span:
-        return TierChange(
-            current, _step(current, +1),
-            f"{streak} approvals in a row, {rate:.0%} approved over {covered.total_seconds() / 3600:.0f} h",
-        )
+        return f"{streak} approvals in a row, {rate:.0%} approved over {covered.total_seconds() / 3600:.0f} h"
     return None
+
+
+def _judged(history: Sequence[FeedbackEvent]) -> list[FeedbackEvent]:
+    """The events that were the person's decision on an approval."""
+    return [e for e in history if e.kind in (Feedback.APPROVED, Feedback.REJECTED)]
 
 
 def _demotion_reason(history: Sequence[FeedbackEvent], now: datetime) -> str | None:
@@ -95,7 +102,7 @@ def _demotion_reason(history: Sequence[FeedbackEvent], now: datetime) -> str | N
     recent_rejections = sum(1 for e in history if e.kind is Feedback.REJECTED and now - e.at <= REJECTION_WINDOW)
     if recent_rejections >= REJECTION_BURST:
         return f"{recent_rejections} rejections in the last 7 days"
-    judged = [e for e in history if e.kind in (Feedback.APPROVED, Feedback.REJECTED)]
+    judged = _judged(history)
     if len(judged) >= REJECTION_SHARE_MIN_EVENTS:
         share = sum(1 for e in judged if e.kind is Feedback.REJECTED) / len(judged)
         if share > REJECTION_SHARE:
