@@ -181,11 +181,7 @@ def test_a_crash_between_record_and_call_executes_exactly_once_on_restart(google
     (record,) = records(app)
     assert record.state == "started" and modifies(google, message) == 0
 
-    restarted = build_context(Config.from_env(), clock=utc_now)  # a new process: new objects, same data
-    try:
-        report = restarted.twin.process_inbox()
-    finally:
-        restarted.close()
+    report = restarted_pass()
     assert report.resolved == 1 and report.executed == 1
     assert modifies(google, message) == 1 and "INBOX" not in labels(google, message)
     assert records(app)[0].state == "done"
@@ -208,6 +204,77 @@ def test_a_crash_after_the_call_is_resolved_by_looking_not_repeating(google, app
     assert report.resolved == 1 and modifies(google, message) == 1
     (record,) = records(app)
     assert record.state == "done" and "not repeated" in record.detail
+
+
+def restarted_pass():
+    """A new process over the same data: new objects, nothing remembered but the database."""
+    restarted = build_context(Config.from_env(), clock=utc_now)
+    try:
+        return restarted.twin.process_inbox()
+    finally:
+        restarted.close()
+
+
+@pytest.mark.parametrize("reached_google", [False, True])
+def test_an_interrupted_undo_is_settled_by_looking_at_google(google, app, reached_google):
+    tier(app, "low_autonomy")
+    message = newsletter(google)
+    cycle(app)
+    (record,) = records(app)
+
+    def crash_after(handler):
+        def run(action):
+            handler(action)
+            raise Crash
+        return run
+
+    with pytest.raises(Crash):
+        twin_with(app, crash_after if reached_google else crash_before).undo(record.id)
+    assert records(app)[0].state == "undoing"
+    report = restarted_pass()
+    assert report.resolved == 1 and modifies(google, message) == (2 if reached_google else 1), "nothing repeated"
+    (record,) = records(app)
+    with app.session() as session:
+        feedback = [row.kind for row in session.scalars(select(FeedbackEventRow))]
+    if reached_google:
+        assert record.state == "undone" and "found reversed at Google" in record.detail
+        assert "INBOX" in labels(google, message) and feedback == ["undone"]
+    else:
+        assert record.state == "done" and record.detail == "The undo was interrupted before it reached Google"
+        assert "INBOX" not in labels(google, message) and feedback == []
+
+
+def test_an_unfinished_label_whose_label_is_gone_at_google_ends_failed_in_words(google, app):
+    tier(app, "low_autonomy")
+    Intents(app).save_setting("sender_labels", ["shop.example = Receipts"])
+    message = google.deliver({"from": "orders@shop.example", "subject": "Your order", "body": "Thanks."})
+    with pytest.raises(Crash):
+        cycle(app, twin_with(app, crash_before))
+    assert [r.state for r in records(app)] == ["started"]
+    google.answer_next("/gmail/v1/users/me/labels", {"labels": []})  # the person deleted it meanwhile
+    report = restarted_pass()
+    assert report.failed == 1 and report.executed == 0
+    (record,) = records(app)
+    assert record.state == "failed"
+    assert record.detail == "Not run: there is no Gmail label 'Receipts'; create it in Gmail"
+    assert "Label_1" not in labels(google, message) and modifies(google, message) == 0
+
+
+def test_an_unfinished_action_google_keeps_failing_on_is_given_up_after_three_tries(google, app):
+    tier(app, "low_autonomy")
+    message = newsletter(google)
+    with pytest.raises(Crash):
+        cycle(app, twin_with(app, crash_before))
+    tries = []
+    for _ in range(3):
+        google.fail_next(f"/gmail/v1/users/me/messages/{message}", 503, count=20)
+        app.twin.process_inbox()
+        google.clear_faults()
+        (record,) = records(app)
+        tries.append((record.state, record.attempts))
+    assert tries == [("started", 1), ("started", 2), ("failed", 3)]
+    assert record.detail.startswith("Gave up after 3 tries: ") and modifies(google, message) == 0
+    assert "INBOX" in labels(google, message)
 
 
 def test_mail_that_tries_to_instruct_the_twin_never_auto_runs_anything_destructive(google, app):
