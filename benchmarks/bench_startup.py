@@ -14,7 +14,8 @@ beside it, and the ratio):
 - true state: to the tray showing the real state (SkyTwin logs every change of what it shows);
 - PSS 10 s after docking, from /proc/PID/smaps_rollup;
 - idle CPU (ms per minute) and wake-ups (context switches of all threads per second) over the idle
-  window, from /proc/PID/task/*/schedstat (nanoseconds; /proc/PID/stat's ticks where it is missing)
+  window, from /proc/PID/task/*/schedstat (nanoseconds; /proc/PID/stat's ticks where it is missing
+  or a thread ended within the window)
   and /proc/PID/task/*/status;
 - CLI `--version` and `status` (baseline: `python -c pass`).
 
@@ -22,7 +23,7 @@ Beside the table, a third process gives the PSS of the "libraries floor": the fl
 stack's libraries imported and left unused, so the figure above the floor splits into what the
 libraries cost by being there and what SkyTwin's own code and data add.
 
-Targets: docked <= 1.5 x floor; PSS <= floor + 35 MiB; idle CPU <= max(2 x floor, 1 ms/min);
+Targets: docked <= 1.5 x floor; PSS <= floor + 35 MiB; idle CPU <= 2 x floor or <= 1 ms/min;
 wake-ups <= 0.1/s; `--version` <= 0.3 s; `status` <= 0.5 s. Reports whether each is met; exits 0.
 """
 
@@ -75,6 +76,7 @@ LIBRARIES = FLOOR.replace(repr(FLOOR_NAME), repr(LIBRARIES_NAME)).replace("sys.e
     gc.collect()
     sys.exit(app.exec())
 """))
+assert LIBRARIES.count("import sqlalchemy") == 1, "the libraries go in before the floor's event loop"
 """The floor with the chosen stack's libraries loaded and nothing done with them: what the stack
 costs before any code of SkyTwin's runs (SQLAlchemy Core and ORM with its SQLite dialect,
 google-auth with requests, keyring with the backend SkyTwin's run uses, APScheduler; the import's
@@ -113,21 +115,31 @@ def pss_mib(pid: int) -> float:
     return int(re.search(r"^Pss:\s+(\d+) kB", text, re.M).group(1)) / 1024
 
 
-def cpu_ms(pid: int) -> float:
-    """CPU time of all threads so far, in ms: from the scheduler's nanosecond counts where the kernel
-    keeps them (/proc/PID/task/*/schedstat), else from /proc/PID/stat's clock ticks, whose 10 ms grain
-    turns one short wake-up into 10 ms/min over a minute."""
-    tasks = list(Path(f"/proc/{pid}/task").glob("*/schedstat"))
-    if tasks:
-        total = 0
-        for task in tasks:
-            try:
-                total += int(task.read_text().split()[0])
-            except (OSError, ValueError, IndexError):
-                continue  # a thread that ended meanwhile
-        return total / 1e6
+CpuSample = tuple[dict[str, int], float]
+"""Per-thread CPU time in ns (/proc/PID/task/*/schedstat, empty where the kernel keeps none), and
+the whole process's in ms from /proc/PID/stat's clock ticks, which include threads that ended."""
+
+
+def cpu_sample(pid: int) -> CpuSample:
+    threads = {}
+    for task in Path(f"/proc/{pid}/task").glob("*/schedstat"):
+        try:
+            threads[task.parent.name] = int(task.read_text().split()[0])
+        except (OSError, ValueError, IndexError):
+            continue  # a thread that ended meanwhile
     fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
-    return (int(fields[11]) + int(fields[12])) * 1000 / TICKS  # utime + stime
+    return threads, (int(fields[11]) + int(fields[12])) * 1000 / TICKS  # utime + stime
+
+
+def cpu_ms_between(before: CpuSample, after: CpuSample) -> float:
+    """CPU ms from one sample to the next: in nanoseconds while every thread lived through it (the
+    ticks' 10 ms grain turns one short wake-up into 10 ms/min over a minute); from the ticks when a
+    thread ended in between (its time would be lost from the sum) or the kernel keeps no schedstat.
+    A thread that both starts and ends in between is missed by the first."""
+    (threads_before, ticks_before), (threads_after, ticks_after) = before, after
+    if threads_before and threads_before.keys() <= threads_after.keys():
+        return sum(ns - threads_before.get(tid, 0) for tid, ns in threads_after.items()) / 1e6
+    return ticks_after - ticks_before
 
 
 def switches(pid: int) -> int:
@@ -159,9 +171,9 @@ def run_once(command: list[str], env: dict[str, str], name: str, figures: Figure
         time.sleep(max(0.0, 10 - (time.monotonic() - start - took)))
         figures.pss_mib.append(pss_mib(process.pid))
         if idle:
-            used, woken = cpu_ms(process.pid), switches(process.pid)
+            used, woken = cpu_sample(process.pid), switches(process.pid)
             time.sleep(idle)
-            figures.cpu_ms_per_min.append((cpu_ms(process.pid) - used) * 60 / idle)
+            figures.cpu_ms_per_min.append(cpu_ms_between(used, cpu_sample(process.pid)) * 60 / idle)
             figures.wakeups_per_s.append((switches(process.pid) - woken) / idle)
     finally:
         process.terminate()
@@ -246,7 +258,7 @@ def main() -> int:
         elif kind == "plus":
             met, goal = value <= base_value + target, f"<= floor + {target:.0f}"
         elif kind == "cpu":
-            met, goal = value <= max(2 * base_value, 1.0), "<= 2 x floor, <= 1 ms/min"
+            met, goal = value <= max(2 * base_value, 1.0), "<= 2 x floor or <= 1 ms/min"
         elif kind == "abs":
             met, goal = value <= target, f"<= {target}"
         else:

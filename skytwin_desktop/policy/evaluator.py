@@ -14,6 +14,7 @@ from datetime import datetime
 from skytwin_desktop.domain import Confirmation, TrustTier
 from skytwin_desktop.policy.injection import guard
 from skytwin_desktop.policy.model import (
+    Ask,
     Check,
     Decision,
     Effect,
@@ -37,9 +38,6 @@ _TIERS: dict[str, TrustTier] = {tier.value: tier for tier in TrustTier}
 _LEVELS = (Confirmation.NONE, Confirmation.SINGLE, Confirmation.DUAL)
 
 
-Ask = tuple[int, str, str, Check]
-"""A check's wish that the person be asked: (approval level: 1 single, 2 dual; reason code; words;
-the check). A plain tuple: the evaluator is on every action's path, and this is its cheapest shape."""
 Verdict = Decision | Ask | None
 """A final deny (a `Decision`), a wish to ask, or nothing to say."""
 CheckFn = Callable[[ProposedAction, PolicySettings, TrustTier, RiskAssessment, datetime, bool, int], Verdict]

@@ -11,7 +11,7 @@ import re
 from collections.abc import Mapping
 from functools import lru_cache
 
-from skytwin_desktop.policy.model import Check, ProposedAction, Provenance
+from skytwin_desktop.policy.model import Ask, Check, ProposedAction, Provenance
 
 EXTREME_WORDS = frozenset({"shell", "exec", "execute", "command", "script", "wipe", "format", "sudo", "eval"})
 EXTREME_KINDS = frozenset({"delete_account", "close_account", "reset_account", "factory_reset", "transfer_ownership"})
@@ -41,23 +41,18 @@ def _is_bulk(params: Mapping[str, str]) -> bool:
     return False
 
 
-Concern = tuple[int, str, str, Check]
-"""What the guard asks for: (confirmations needed, 1 or 2; reason code; words; Check.INJECTION), the
-shape of the evaluator's wish to ask, built once here."""
-
-_EXTREME: Concern = (2, "extreme_action", "This kind of action is drastic; confirm it twice", Check.INJECTION)
-_SHELL_LIKE: Concern = (2, "shell_like_text", "The request contains command-like text; confirm it twice",
-                        Check.INJECTION)
-_DESTRUCTIVE: Concern = (1, "destructive_action", "This removes or sends things away; it waits for you",
-                         Check.INJECTION)
-_BULK: Concern = (1, "bulk_action", "This acts on everything at once; it waits for you", Check.INJECTION)
-_UNTRUSTED_IRREVERSIBLE: Concern = (1, "untrusted_irreversible",
-                                    "Someone else's message led to this and it cannot be undone; it waits for you",
-                                    Check.INJECTION)
+_EXTREME: Ask = (2, "extreme_action", "This kind of action is drastic; confirm it twice", Check.INJECTION)
+_SHELL_LIKE: Ask = (2, "shell_like_text", "The request contains command-like text; confirm it twice", Check.INJECTION)
+_DESTRUCTIVE: Ask = (1, "destructive_action", "This removes or sends things away; it waits for you", Check.INJECTION)
+_BULK: Ask = (1, "bulk_action", "This acts on everything at once; it waits for you", Check.INJECTION)
+_UNTRUSTED_IRREVERSIBLE: Ask = (1, "untrusted_irreversible",
+                                "Someone else's message led to this and it cannot be undone; it waits for you",
+                                Check.INJECTION)
 
 
-def guard(action: ProposedAction) -> Concern | None:
-    """The confirmations the action needs because of what it is, with a reason; None if no concern."""
+def guard(action: ProposedAction) -> Ask | None:
+    """The confirmations the action needs because of what it is, with a reason (the evaluator's wish
+    to ask, built once here); None if no concern."""
     concern = _kind_concern(action.kind)
     if concern == 2:
         return _EXTREME

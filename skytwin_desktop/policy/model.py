@@ -152,6 +152,11 @@ class Check(StrEnum):
     DEFAULT = "default"
 
 
+Ask = tuple[int, str, str, Check]
+"""A check's wish that the person be asked: (approval level: 1 single, 2 dual; reason code; words;
+the check). A plain tuple: the evaluator is on every action's path, and this is its cheapest shape."""
+
+
 class Decision(NamedTuple):
     """Immutable, and a tuple underneath: cheap to build on the evaluator's hot path."""
 

@@ -108,7 +108,7 @@ def tray_state(report: StatusReport, problem: str | None = None, detail: str | N
 
 def _icon(report: StatusReport, problem: str | None) -> TrayIcon:
     """The worst that is true wins: the app cannot work, a service needs reconnecting, a service is
-    not being read; each with a pause badge when paused."""
+    not being read; the last two with a pause badge when paused."""
     paused = report.operator_paused or report.user_paused
     if problem:
         return TrayIcon.ERROR
@@ -121,7 +121,8 @@ def _icon(report: StatusReport, problem: str | None) -> TrayIcon:
 
 def _phrases(report: StatusReport, problem: str | None, waiting: tuple[Connector, ...], *,
              listening: bool) -> list[str]:
-    """The state in words, worst first; "listening to …" only when nothing else is to be said."""
+    """The state in words, worst first; "listening to …" last, when the icon says listening (a
+    sign-in may be waiting meanwhile)."""
     phrases = [problem] if problem else []
     if waiting:
         phrases.append(f"waiting for you to sign in to {_and(waiting)} in your browser")

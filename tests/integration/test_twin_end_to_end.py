@@ -162,6 +162,23 @@ def crash_before(handler):
     return run
 
 
+def crash_after(handler):
+    """The process dies right after the call to Google, before the record is finished."""
+    def run(action):
+        handler(action)
+        raise Crash
+    return run
+
+
+def restarted_pass():
+    """A new process over the same data: new objects, nothing remembered but the database."""
+    restarted = build_context(Config.from_env(), clock=utc_now)
+    try:
+        return restarted.twin.process_inbox()
+    finally:
+        restarted.close()
+
+
 def paused_then_crash(app):
     """The person pauses, and the process dies right after, before the call to Google."""
     def wrap(handler):
@@ -191,12 +208,6 @@ def test_a_crash_after_the_call_is_resolved_by_looking_not_repeating(google, app
     tier(app, "low_autonomy")
     message = newsletter(google)
 
-    def crash_after(handler):
-        def run(action):
-            handler(action)
-            raise Crash
-        return run
-
     with pytest.raises(Crash):
         cycle(app, twin_with(app, crash_after))
     assert modifies(google, message) == 1 and records(app)[0].state == "started"
@@ -206,27 +217,12 @@ def test_a_crash_after_the_call_is_resolved_by_looking_not_repeating(google, app
     assert record.state == "done" and "not repeated" in record.detail
 
 
-def restarted_pass():
-    """A new process over the same data: new objects, nothing remembered but the database."""
-    restarted = build_context(Config.from_env(), clock=utc_now)
-    try:
-        return restarted.twin.process_inbox()
-    finally:
-        restarted.close()
-
-
 @pytest.mark.parametrize("reached_google", [False, True])
 def test_an_interrupted_undo_is_settled_by_looking_at_google(google, app, reached_google):
     tier(app, "low_autonomy")
     message = newsletter(google)
     cycle(app)
     (record,) = records(app)
-
-    def crash_after(handler):
-        def run(action):
-            handler(action)
-            raise Crash
-        return run
 
     with pytest.raises(Crash):
         twin_with(app, crash_after if reached_google else crash_before).undo(record.id)
