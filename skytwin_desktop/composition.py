@@ -42,6 +42,8 @@ if TYPE_CHECKING:
     from PySide6.QtWidgets import QApplication, QSystemTrayIcon
 
     from skytwin_desktop.door import Serve
+    from skytwin_desktop.ui.approvals_window import ApprovalsWindow
+    from skytwin_desktop.ui.settings_window import SettingsWindow
     from skytwin_desktop.ui.tray import TrayController
 
 log = logging.getLogger(__name__)
@@ -114,10 +116,8 @@ def attach_tray(qt: QApplication, tray: QSystemTrayIcon, app: Intents, lock: Ins
     from skytwin_desktop.door import SocketDoor
     from skytwin_desktop.heap import settle_after_startup
     from skytwin_desktop.scheduler import PollScheduler
-    from skytwin_desktop.ui.approvals_window import ApprovalsWindow
     from skytwin_desktop.ui.background import Background
     from skytwin_desktop.ui.notify import DBusNotifier
-    from skytwin_desktop.ui.settings_window import SettingsWindow
     from skytwin_desktop.ui.state import TrayIcon
     from skytwin_desktop.ui.tray import TrayController, icon_for
     from skytwin_desktop.wake import LogindWatch
@@ -156,24 +156,36 @@ def attach_tray(qt: QApplication, tray: QSystemTrayIcon, app: Intents, lock: Ins
             in_background(f"sign-in-{connector.value}", lambda: sign_in(connector))
 
     paths = app.paths
-    settings = SettingsWindow(app.save_setting, paths, rules=app, login=LoginEntry())
-    settings.connector_action.connect(connector_action)
-    settings.delete_all_requested.connect(
-        lambda: in_background("delete-all", lambda: log.info("Deleted all data: %s", app.delete_all())))
-    settings.open_log_folder.connect(lambda: QDesktopServices.openUrl(QUrl.fromLocalFile(str(paths.log_dir))))
-    settings.show_settings(app.settings())
     app.desktop = DesktopFacts(qt.platformName(), qVersion(), QSystemTrayIcon.isSystemTrayAvailable())
 
-    def copied(text: str) -> None:
-        QApplication.clipboard().setText(text)
-        settings.diagnostics_done("Copied: paste it into your bug report (sign-ins and addresses are left out).")
+    def settings_window() -> SettingsWindow:
+        """Built when the person first opens it."""
+        from skytwin_desktop.ui.settings_window import SettingsWindow
 
-    settings.copy_diagnostics_requested.connect(lambda: background.run(
-        "diagnostics", lambda: collect(app, app.desktop, demo=demo).to_text(), copied,
-        failed=lambda message: settings.diagnostics_done(f"Could not gather them: {message}")))
+        settings = SettingsWindow(app.save_setting, paths, rules=app, login=LoginEntry())
+        settings.connector_action.connect(connector_action)
+        settings.delete_all_requested.connect(
+            lambda: in_background("delete-all", lambda: log.info("Deleted all data: %s", app.delete_all())))
+        settings.open_log_folder.connect(lambda: QDesktopServices.openUrl(QUrl.fromLocalFile(str(paths.log_dir))))
+        settings.show_settings(app.settings())
+
+        def copied(text: str) -> None:
+            QApplication.clipboard().setText(text)
+            settings.diagnostics_done("Copied: paste it into your bug report (sign-ins and addresses are left out).")
+
+        settings.copy_diagnostics_requested.connect(lambda: background.run(
+            "diagnostics", lambda: collect(app, app.desktop, demo=demo).to_text(), copied,
+            failed=lambda message: settings.diagnostics_done(f"Could not gather them: {message}")))
+        return settings
+
+    def approvals_window() -> ApprovalsWindow:
+        from skytwin_desktop.ui.approvals_window import ApprovalsWindow
+
+        return ApprovalsWindow(app)
+
     notifier = DBusNotifier.connect(on_action=bridge.notification_action.emit, on_closed=lambda tag: None)
     controller = TrayController(app.report, set_pause=app.set_pause, connector_action=connector_action,
-                                notifier=notifier, settings=settings, approvals=ApprovalsWindow(app), tray=tray)
+                                notifier=notifier, settings=settings_window, approvals=approvals_window, tray=tray)
     controller.window.offer_demo = not demo
     if demo:
         controller.demo = True
@@ -237,7 +249,7 @@ def attach_tray(qt: QApplication, tray: QSystemTrayIcon, app: Intents, lock: Ins
     settle_after_startup()
     log.info("Tray started (%s)", "system tray" if QSystemTrayIcon.isSystemTrayAvailable() else "no tray: window")
     return SimpleNamespace(bridge=bridge, background=background, controller=controller, door=door,
-                           scheduler=scheduler, watcher=watcher, wake_watch=wake_watch, settings=settings)
+                           scheduler=scheduler, watcher=watcher, wake_watch=wake_watch)
 
 
 SIGN_IN_CHANGES = frozenset({"connector", "everything", "poll"})

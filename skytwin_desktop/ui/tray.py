@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, QTimer
 from PySide6.QtGui import QAction, QIcon
@@ -17,10 +18,8 @@ from skytwin_desktop.intents import Change
 from skytwin_desktop.outcomes import BatchReport
 from skytwin_desktop.paths import resource
 from skytwin_desktop.status import StatusReport
-from skytwin_desktop.ui.approvals_window import ApprovalsWindow
 from skytwin_desktop.ui.notify import OPEN_APPROVALS, RECONNECT, DBusNotifier
 from skytwin_desktop.ui.pause_dialog import PauseDialog
-from skytwin_desktop.ui.settings_window import SettingsWindow
 from skytwin_desktop.ui.state import (
     PauseItem,
     ReauthNotices,
@@ -29,6 +28,10 @@ from skytwin_desktop.ui.state import (
     tray_state,
 )
 from skytwin_desktop.ui.status_window import StatusWindow
+
+if TYPE_CHECKING:  # built when first opened, by the composition root's factories
+    from skytwin_desktop.ui.approvals_window import ApprovalsWindow
+    from skytwin_desktop.ui.settings_window import SettingsWindow
 
 log = logging.getLogger(__name__)
 TRAY_RECHECK_MS = 30_000
@@ -53,13 +56,17 @@ class TrayController(QObject):
                  set_pause: Callable[[bool, str | None], None] | None = None,
                  reconnect: Callable[[Connector], None] | None = None,
                  connector_action: Callable[[Connector, str], None] | None = None,
-                 notifier: DBusNotifier | None = None, settings: SettingsWindow | None = None,
-                 approvals: ApprovalsWindow | None = None, parent: QObject | None = None,
+                 notifier: DBusNotifier | None = None, settings: Callable[[], SettingsWindow] | None = None,
+                 approvals: Callable[[], ApprovalsWindow] | None = None, parent: QObject | None = None,
                  tray: QSystemTrayIcon | None = None) -> None:
-        """`tray`: the icon already shown while the app started (it goes on showing the state)."""
+        """`tray`: the icon already shown while the app started (it goes on showing the state).
+        `settings`, `approvals`: build those windows, when the person first opens them (most days
+        nobody does, and an app that runs for months should not hold them)."""
         super().__init__(parent)
-        self.settings_window = settings
-        self.approvals_window = approvals
+        self._make_settings = settings
+        self._make_approvals = approvals
+        self.settings_window: SettingsWindow | None = None
+        self.approvals_window: ApprovalsWindow | None = None
         self._report_source = report_source
         self._set_pause = set_pause
         self._reconnect = reconnect
@@ -89,8 +96,6 @@ class TrayController(QObject):
         self.approvals_action = QAction(self)
         self.approvals_action.setEnabled(approvals is not None)
         self.approvals_action.triggered.connect(self.open_approvals_window)
-        if approvals is not None:
-            approvals.changed.connect(self.refresh)  # the count updates at once
         self.reconnect_actions: dict[Connector, QAction] = {}
         for connector in Connector:
             action = QAction(f"Reconnect {connector.display_name}", self)
@@ -106,8 +111,6 @@ class TrayController(QObject):
         self.settings_action = QAction("&Settings…", self)
         self.settings_action.setEnabled(settings is not None)
         self.settings_action.triggered.connect(self.open_settings_window)
-        if settings is not None:
-            settings.pause_window_requested.connect(self.open_pause_window)
         self.status_action = QAction("Show &status…", self)
         self.status_action.triggered.connect(self.open_status_window)
         self.quit_action = QAction("&Quit", self)
@@ -284,13 +287,22 @@ class TrayController(QObject):
         _bring_forward(self.window)
 
     def open_approvals_window(self) -> None:
-        if self.approvals_window is not None:
-            self.approvals_window.reload()
-            _bring_forward(self.approvals_window)
+        if self.approvals_window is None:
+            if self._make_approvals is None:
+                return
+            self.approvals_window = self._make_approvals()
+            self.approvals_window.changed.connect(self.refresh)  # the count updates at once
+        self.approvals_window.reload()
+        _bring_forward(self.approvals_window)
 
     def open_settings_window(self) -> None:
-        if self.settings_window is not None:
-            _bring_forward(self.settings_window)
+        if self.settings_window is None:
+            if self._make_settings is None:
+                return
+            self.settings_window = self._make_settings()
+            self.settings_window.pause_window_requested.connect(self.open_pause_window)
+        self.settings_window.show_report(self.report)
+        _bring_forward(self.settings_window)
 
     def open_pause_window(self) -> None:
         if self.pause_dialog is None:

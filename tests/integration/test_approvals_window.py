@@ -43,8 +43,10 @@ def windows(qtbot, context):
     intents = Intents(context)
     window = ApprovalsWindow(intents)
     qtbot.addWidget(window)
-    controller = TrayController(intents.report, approvals=window)
+    controller = TrayController(intents.report, approvals=lambda: window)
     qtbot.addWidget(controller.window)
+    controller.open_approvals_window()  # the window the tray builds when the person first opens it
+    window.hide()
     try:
         yield context, window, controller
     finally:

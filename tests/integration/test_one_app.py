@@ -218,6 +218,18 @@ def test_the_sign_in_page_server_and_the_browser_load_only_for_a_sign_in():
     assert loaded == "[]"
 
 
+def test_the_tray_loads_the_settings_and_approvals_windows_only_when_they_open():
+    probe = ("import sys; import skytwin_desktop.composition, skytwin_desktop.ui.tray; "
+             "print(sorted(m for m in sys.modules if m.startswith('skytwin_desktop.ui.')))")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60,
+                          env={**os.environ, "QT_QPA_PLATFORM": "offscreen"})
+    assert done.returncode == 0, done.stderr
+    loaded = done.stdout.strip()
+    assert "skytwin_desktop.ui.tray" in loaded and "skytwin_desktop.ui.status_window" in loaded
+    for window in ("settings_window", "rules_tab", "approvals_window"):
+        assert f"skytwin_desktop.ui.{window}'" not in loaded, window
+
+
 def test_status_with_no_app_running_loads_no_google_keyring_qt_or_alembic(data_dir):
     """Google and keyring code load with the first sign-in or poll, Alembic only when the schema
     must change, Qt only for the tray, SQLAlchemy only when the file needs more than a look."""

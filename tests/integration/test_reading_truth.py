@@ -177,8 +177,9 @@ def test_the_windows_say_what_is_not_read_and_what_was_set_aside(app, google, qt
     intents = Intents(app)
     settings = SettingsWindow(intents.save_setting, intents.paths)
     qtbot.addWidget(settings)
-    controller = TrayController(intents.report, settings=settings)
+    controller = TrayController(intents.report, settings=lambda: settings)
     qtbot.addWidget(controller.window)
+    controller.open_settings_window()
     connector_text = settings.connector_rows[GMAIL][0].text()
     assert connector_text.startswith("Gmail: connected\nNot reading Gmail for a moment: ")
     assert "Google answers with errors (HTTP 503)" in connector_text

@@ -7,7 +7,7 @@ import threading
 
 import pytest
 from PySide6.QtCore import Qt, QThread
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QWidget
 
 from skytwin_desktop.domain import Connector, HealthStatus
 from skytwin_desktop.status import ConnectorState, StatusReport
@@ -341,7 +341,7 @@ def test_many_new_approvals_in_one_poll_make_one_notification(qtbot, google, mon
         notifier = RecordingNotifier()
         window = ApprovalsWindow(intents)
         qtbot.addWidget(window)
-        controller = TrayController(intents.report, notifier=notifier, approvals=window)
+        controller = TrayController(intents.report, notifier=notifier, approvals=lambda: window)
         qtbot.addWidget(controller.window)
         bridge = Bridge(controller)
         intents.subscribe(bridge.changed.emit)
@@ -479,3 +479,40 @@ def cycle_garbage():
     garbage = Cycle()
     garbage.me = garbage
     return weakref.ref(garbage)
+
+
+def test_the_settings_and_approvals_windows_are_built_when_first_opened_and_then_kept(qtbot, context):
+    """Most days nobody opens them: an app that runs for months builds them on demand, once, and the
+    settings window shows the state as it is when it opens."""
+    from skytwin_desktop.intents import Intents
+    from skytwin_desktop.ui.approvals_window import ApprovalsWindow
+    from skytwin_desktop.ui.settings_window import SettingsWindow
+
+    intents = Intents(context)
+    built: list[QWidget] = []
+
+    def build(window: QWidget) -> QWidget:
+        qtbot.addWidget(window)
+        built.append(window)
+        return window
+
+    controller = TrayController(intents.report, set_pause=intents.set_pause, notifier=RecordingNotifier(),
+                                settings=lambda: build(SettingsWindow(intents.save_setting, intents.paths)),
+                                approvals=lambda: build(ApprovalsWindow(intents)))
+    qtbot.addWidget(controller.window)
+    assert built == [] and controller.settings_window is None and controller.approvals_window is None
+    assert controller.settings_action.isEnabled() and controller.approvals_action.isEnabled()
+    intents.set_pause(True, "after building nothing")
+    controller.refresh()
+    controller.open_settings_window()
+    settings = controller.settings_window
+    assert built == [settings] and settings.isVisible()
+    assert "after building nothing" in settings.pause_banner.text(), "the state as it is when it opens"
+    settings.close()
+    controller.open_settings_window()
+    controller.open_approvals_window()
+    controller.open_approvals_window()
+    assert built == [settings, controller.approvals_window] and settings.isVisible()
+    settings.pause_window_requested.emit()
+    assert controller.pause_dialog is not None and controller.pause_dialog.isVisible(), "wired when built"
+    controller.shutdown()
