@@ -34,7 +34,6 @@ from skytwin_desktop.intents import Intents
 from skytwin_desktop.store.connectors import record_reading
 from skytwin_desktop.store.health import record_health
 from tests.support.app_process import until
-from tests.support.fake_dbus import start_private_bus
 from tests.support.fake_sni import start_xvfb
 
 ACCESS = "ya29.a0AfB_byFAKEaccessTOKENvalue0123456789"
@@ -208,17 +207,6 @@ def test_recent_errors_span_rotated_logs_newest_last_and_bounded(tmp_path):
 
 
 # --- the notification server -------------------------------------------------------------------------
-@pytest.fixture
-def private_bus():
-    started = start_private_bus()
-    if started is None:
-        pytest.skip("needs dbus-daemon (Debian package dbus-daemon; .ci/run installs it)")
-    daemon, address = started
-    yield address
-    daemon.terminate()
-    daemon.wait(timeout=10)
-
-
 @pytest.fixture
 def bare_bus(tmp_path):
     """A session bus that cannot start services on demand (a desktop's would start an installed

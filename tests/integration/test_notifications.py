@@ -9,24 +9,17 @@ import threading
 import pytest
 
 from skytwin_desktop.ui.notify import OPEN_APPROVALS, RECONNECT, DBusNotifier
-from tests.support.fake_dbus import start_private_bus
 from tests.support.fake_notifications import FakeNotificationService
 
 pytestmark = pytest.mark.slow  # starts processes
 
 
 @pytest.fixture
-def bus(monkeypatch):
-    started = start_private_bus()
-    if started is None:
-        pytest.skip("dbus-daemon is not installed (Debian package dbus-daemon)")
-    daemon, address = started
-    monkeypatch.setenv("DBUS_SESSION_BUS_ADDRESS", address)
-    service = FakeNotificationService(address)
+def bus(monkeypatch, private_bus):
+    monkeypatch.setenv("DBUS_SESSION_BUS_ADDRESS", private_bus)
+    service = FakeNotificationService(private_bus)
     yield service
     service.stop()
-    daemon.terminate()
-    daemon.wait(timeout=10)
 
 
 def test_notify_replace_close_and_click(bus):

@@ -32,7 +32,7 @@ from skytwin_desktop.wake import (
     slept,
     wait_for_network,
 )
-from tests.support.fake_dbus import FakeService, start_private_bus
+from tests.support.fake_dbus import FakeService
 
 GMAIL, CALENDAR = Connector.GMAIL, Connector.CALENDAR
 HOURS_ASLEEP = 8
@@ -349,17 +349,6 @@ class FakeLogind(FakeService):
         manager = DBusAddress("/org/freedesktop/login1", interface="org.freedesktop.login1.Manager")
         while not self._to_send.empty():
             connection.send(new_signal(manager, "PrepareForSleep", "b", (self._to_send.get(),)))
-
-
-@pytest.fixture
-def private_bus() -> Iterator[str]:
-    started = start_private_bus()
-    if started is None:
-        pytest.skip("dbus-daemon is not installed (Debian package dbus-daemon)")
-    daemon, address = started
-    yield address
-    daemon.terminate()
-    daemon.wait(timeout=WAIT)
 
 
 @pytest.mark.slow
