@@ -96,10 +96,10 @@ def tray_state(report: StatusReport, problem: str | None = None, detail: str | N
     `detail`: the same in a whole sentence, with what to do (shown as a banner); `demo`: against
     the built-in pretend Google account, which the tray says."""
     waiting = tuple(wait.connector for wait in report.signing_in)
-    icon = _icon(report, problem)
-    headline = "; ".join(_phrases(report, problem, waiting, listening=icon is TrayIcon.LISTENING))
+    icon, pause_item = _icon(report, problem), _pause_item(report)
+    headline = "; ".join(_phrases(report, problem, waiting, pause_item, listening=icon is TrayIcon.LISTENING))
     name = "SkyTwin demo (a pretend Google account)" if demo else "SkyTwin"
-    return TrayState(icon=icon, tooltip=f"{name} — {headline}", pause_item=_pause_item(report),
+    return TrayState(icon=icon, tooltip=f"{name} — {headline}", pause_item=pause_item,
                      approvals=report.pending_approvals,
                      reconnect=tuple(c for c in report.needs_reauth if c not in waiting),
                      banners=_banners(report, problem, detail, waiting), signing_in=waiting,
@@ -119,7 +119,7 @@ def _icon(report: StatusReport, problem: str | None) -> TrayIcon:
     return TrayIcon.PAUSED if paused else TrayIcon.LISTENING
 
 
-def _phrases(report: StatusReport, problem: str | None, waiting: tuple[Connector, ...], *,
+def _phrases(report: StatusReport, problem: str | None, waiting: tuple[Connector, ...], pause_item: PauseItem, *,
              listening: bool) -> list[str]:
     """The state in words, worst first; "listening to …" last, when the icon says listening (a
     sign-in may be waiting meanwhile)."""
@@ -132,7 +132,7 @@ def _phrases(report: StatusReport, problem: str | None, waiting: tuple[Connector
     if broken:
         phrases.append(f"{_and(broken)} {'needs' if len(broken) == 1 else 'need'} reconnecting")
     phrases.extend(_not_reading_phrases(report))
-    paused_by = _PAUSED_BY.get(_pause_item(report))
+    paused_by = _PAUSED_BY.get(pause_item)
     if paused_by:
         phrases.append(paused_by)
     if listening:
